@@ -1,0 +1,88 @@
+"""A deterministic engine that replays scripted outputs; used by tests and the fast suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .base import Chunk, Engine, EngineError, SamplingParams
+
+
+class CharTokenizer:
+    """One token per character (ids are code points); markers given as specials get ids >= 2**21."""
+
+    def __init__(self, specials: Sequence[str] = ()):
+        self._special = {m: (1 << 21) + i for i, m in enumerate(specials)}
+
+    def encode_text(self, text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+    def special_id(self, marker: str) -> int | None:
+        return self._special.get(marker)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        inv = {v: k for k, v in self._special.items()}
+        return "".join(inv.get(i, chr(i)) if i >= (1 << 21) else chr(i) for i in ids)
+
+
+class ScriptedEngine(Engine):
+    """Returns ``outputs`` one per call, in order (cycling when ``cycle``), split into
+    small chunks, honouring stop strings exactly like a real engine: the text up to the
+    first stop string is returned, the stop string is reported in the last chunk.
+    Each prompt it received is kept in ``prompts``."""
+
+    def __init__(
+        self,
+        outputs: Sequence[str],
+        *,
+        default_format: str = "hermes",
+        chunk_size: int = 3,
+        cycle: bool = False,
+        context_length: int = 32768,
+        model_id: str = "scripted",
+    ):
+        self.outputs = list(outputs)
+        self.default_format = default_format
+        self.chunk_size = chunk_size
+        self.cycle = cycle
+        self.context_length = context_length
+        self.model_id = model_id
+        self.tokenizer = CharTokenizer()
+        self.prompts: list[str | list[int]] = []
+        self.constraints: list[Any] = []
+        self._i = 0
+
+    def stream(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None) -> Iterator[Chunk]:
+        if self._i >= len(self.outputs):
+            if not self.cycle or not self.outputs:
+                raise EngineError("ScriptedEngine ran out of scripted outputs")
+            self._i = 0
+        out = self.outputs[self._i]
+        self._i += 1
+        self.prompts.append(prompt)
+        self.constraints.append(constraint)
+        n_prompt = self.count_tokens(prompt)
+        if n_prompt > self.context_length:
+            from .base import ContextLengthError
+
+            raise ContextLengthError(f"prompt has {n_prompt} tokens, context is {self.context_length}")
+        cut, hit = len(out), None
+        for s in params.stop or ():
+            j = out.find(s)
+            if j != -1 and j < cut:
+                cut, hit = j, s
+        finish = "stop"
+        if cut > params.max_tokens:
+            cut, hit, finish = params.max_tokens, None, "length"
+        text = out[:cut]
+        pieces = [text[i : i + self.chunk_size] for i in range(0, len(text), self.chunk_size)] or [""]
+        for k, p in enumerate(pieces):
+            if k == len(pieces) - 1:
+                yield Chunk(
+                    p,
+                    finish_reason=finish,
+                    stop=hit,
+                    usage={"prompt_tokens": n_prompt, "completion_tokens": len(text)},
+                )
+            else:
+                yield Chunk(p)
