@@ -1,0 +1,150 @@
+"""The call loop against a scripted engine: no model needed, runs in well under a second."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated, Literal
+
+import pytest
+
+from calltune import Agent, Toolbox, tool
+from calltune.engines import ScriptedEngine
+
+
+@tool
+def get_current_weather(
+    location: Annotated[str, "The city, e.g. Boston"], unit: Literal["celsius", "fahrenheit"] = "celsius"
+) -> dict:
+    """Get the current weather in a given location."""
+    return {"location": location, "temperature": 22 if unit == "celsius" else 72, "unit": unit}
+
+
+@tool
+async def slow_lookup(key: str) -> str:
+    """Look something up slowly."""
+    await asyncio.sleep(0.3)
+    return f"value-of-{key}"
+
+
+def hermes_call(name: str, **args) -> str:
+    return "<tool_call>\n" + json.dumps({"name": name, "arguments": args}) + "\n</tool_call>"
+
+
+def test_single_call_then_answer_hermes():
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="Boston"), "It is 22 degrees in Boston."])
+    result = Agent(eng, Toolbox([get_current_weather]), format="hermes").run("Weather in Boston?")
+    assert result.answer == "It is 22 degrees in Boston."
+    tr = result.trace
+    assert tr.stopped == "answer"
+    assert [c["name"] for c in tr.tool_calls] == ["get_current_weather"]
+    assert tr.tool_calls[0]["arguments"] == {"location": "Boston"}
+    obs = tr.observations[0]
+    assert obs["ok"] is True
+    assert json.loads(obs["content"]) == {"location": "Boston", "temperature": 22, "unit": "celsius"}
+    # the observation was shown to the model in the second prompt
+    assert len(eng.prompts) == 2
+    second = tr.steps[1].prompt
+    assert "<tool_response>" in second and '"temperature": 22' in second
+    # messages follow the OpenAI schema
+    roles = [m["role"] for m in result.messages]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    assert result.messages[2]["tool_call_id"] == result.messages[1]["tool_calls"][0]["id"]
+    # the trace is JSON
+    assert json.loads(result.to_json())["steps"][0]["raw_output"].startswith("<tool_call>")
+
+
+def test_parallel_calls_run_concurrently():
+    out = hermes_call("slow_lookup", key="a") + "\n" + hermes_call("slow_lookup", key="b")
+    eng = ScriptedEngine([out, "a and b"])
+    t0 = time.perf_counter()
+    result = Agent(eng, Toolbox([slow_lookup]), format="hermes").run("look up a and b")
+    elapsed = time.perf_counter() - t0
+    assert [o["content"] for o in result.trace.observations] == ["value-of-a", "value-of-b"]
+    assert len(result.trace.steps[0].tool_calls) == 2
+    assert elapsed < 0.55, elapsed
+
+
+def test_chatglm3_call_stops_on_observation():
+    call = 'get_current_weather\n```python\ntool_call(location="beijing", unit="celsius")\n```'
+    eng = ScriptedEngine([call + "<|observation|>", "北京 22 度。<|user|>"], default_format="chatglm3")
+    result = Agent(eng, Toolbox([get_current_weather])).run("今天北京的天气怎么样？")
+    assert result.trace.format == "chatglm3"
+    assert result.trace.steps[0].stop == "<|observation|>"
+    assert result.trace.tool_calls[0]["arguments"] == {"location": "beijing", "unit": "celsius"}
+    assert result.answer == "北京 22 度。"
+    assert "<|observation|>\n" in result.trace.steps[1].prompt
+
+
+def test_hostile_call_becomes_observation_and_executes_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    hostile = f"get_current_weather\n```python\ntool_call(x=__import__('os').system('touch {marker}'))\n```"
+    eng = ScriptedEngine([hostile, "sorry"], default_format="chatglm3")
+    result = Agent(eng, Toolbox([get_current_weather])).run("weather?")
+    assert not marker.exists()
+    assert result.answer == "sorry"
+    obs = result.trace.observations
+    assert len(obs) == 1 and obs[0]["ok"] is False and obs[0]["error"] == "parse_error"
+    assert "could not be parsed" in obs[0]["content"]
+
+
+def test_bad_arguments_and_unknown_tool_become_observations():
+    eng = ScriptedEngine(
+        [hermes_call("get_current_weather", location="Paris", unit="kelvin"), hermes_call("nope", a=1), "done"]
+    )
+    result = Agent(eng, Toolbox([get_current_weather])).run("x")
+    o1, o2 = result.trace.observations
+    assert o1["ok"] is False and "unit" in o1["content"]
+    assert o2["ok"] is False and "get_current_weather" in o2["content"]  # lists available tools
+    assert result.answer == "done"
+
+
+def test_max_steps_stops_loop():
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="X")], cycle=True)
+    result = Agent(eng, Toolbox([get_current_weather]), max_steps=3).run("loop forever")
+    assert result.trace.stopped == "max_steps"
+    assert len(result.trace.steps) == 3
+
+
+def test_tool_choice_none_hides_tools():
+    eng = ScriptedEngine(["Just text."])
+    result = Agent(eng, Toolbox([get_current_weather]), tool_choice="none").run("Weather?")
+    assert "get_current_weather" not in result.trace.steps[0].prompt
+    assert result.answer == "Just text."
+
+
+def test_named_tool_choice_must_exist():
+    with pytest.raises(ValueError, match="not among the tools"):
+        Agent(ScriptedEngine([]), Toolbox([get_current_weather]), tool_choice={"type": "function", "function": {"name": "x"}})
+
+
+def test_context_overflow_is_reported_not_raised():
+    eng = ScriptedEngine(["x"], context_length=10)
+    result = Agent(eng, Toolbox([get_current_weather])).run("What's the weather like in Boston?")
+    assert result.trace.stopped == "error"
+    assert "ContextLengthError" in result.trace.error
+
+
+def test_events_stream_content_and_calls():
+    events = []
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="Oslo"), "Cold in Oslo."])
+    Agent(eng, Toolbox([get_current_weather]), on_event=lambda k, d: events.append((k, d))).run("Oslo?")
+    kinds = [k for k, _ in events]
+    assert "call" in kinds and "observation" in kinds
+    text = "".join(d for k, d in events if k == "text")
+    assert text == "Cold in Oslo."
+    assert kinds[-1] == "answer"
+
+
+def test_chinese_tool_name_end_to_end():
+    @tool(name="查询天气")
+    def weather_zh(城市: Annotated[str, "城市名称"]) -> str:
+        """查询指定城市的天气"""
+        return f"{城市}：晴，25°C"
+
+    eng = ScriptedEngine([hermes_call("查询天气", 城市="上海"), "上海今天晴，25°C。"])
+    result = Agent(eng, Toolbox([weather_zh])).run("上海天气怎么样？")
+    assert result.trace.tool_calls[0]["name"] == "查询天气"
+    assert result.trace.observations[0]["content"] == "上海：晴，25°C"
+    assert "查询天气" in result.trace.steps[0].prompt
