@@ -33,7 +33,9 @@ def hermes_call(name: str, **args) -> str:
 
 
 def test_single_call_then_answer_hermes():
-    eng = ScriptedEngine([hermes_call("get_current_weather", location="Boston"), "It is 22 degrees in Boston."])
+    eng = ScriptedEngine(
+        [hermes_call("get_current_weather", location="Boston"), "It is 22 degrees in Boston."]
+    )
     result = Agent(eng, Toolbox([get_current_weather]), format="hermes").run("Weather in Boston?")
     assert result.answer == "It is 22 degrees in Boston."
     tr = result.trace
@@ -91,7 +93,11 @@ def test_hostile_call_becomes_observation_and_executes_nothing(tmp_path):
 
 def test_bad_arguments_and_unknown_tool_become_observations():
     eng = ScriptedEngine(
-        [hermes_call("get_current_weather", location="Paris", unit="kelvin"), hermes_call("nope", a=1), "done"]
+        [
+            hermes_call("get_current_weather", location="Paris", unit="kelvin"),
+            hermes_call("nope", a=1),
+            "done",
+        ]
     )
     result = Agent(eng, Toolbox([get_current_weather])).run("x")
     o1, o2 = result.trace.observations
@@ -116,7 +122,11 @@ def test_tool_choice_none_hides_tools():
 
 def test_named_tool_choice_must_exist():
     with pytest.raises(ValueError, match="not among the tools"):
-        Agent(ScriptedEngine([]), Toolbox([get_current_weather]), tool_choice={"type": "function", "function": {"name": "x"}})
+        Agent(
+            ScriptedEngine([]),
+            Toolbox([get_current_weather]),
+            tool_choice={"type": "function", "function": {"name": "x"}},
+        )
 
 
 def test_context_overflow_is_reported_not_raised():
@@ -148,3 +158,22 @@ def test_chinese_tool_name_end_to_end():
     assert result.trace.tool_calls[0]["name"] == "查询天气"
     assert result.trace.observations[0]["content"] == "上海：晴，25°C"
     assert "查询天气" in result.trace.steps[0].prompt
+
+
+def test_repeated_call_is_not_executed_and_tools_are_withdrawn():
+    calls = []
+
+    @tool
+    def counter(city: str) -> str:
+        """Count lookups."""
+        calls.append(city)
+        return "14 degrees"
+
+    same = hermes_call("counter", city="Boston")
+    eng = ScriptedEngine([same, same, "It is 14 degrees."])
+    result = Agent(eng, Toolbox([counter])).run("Boston?")
+    assert calls == ["Boston"]  # executed once
+    assert result.answer == "It is 14 degrees."
+    assert result.trace.steps[1].note.startswith("repeated call")
+    assert "<tools>" not in result.trace.steps[2].prompt  # the answer turn offers no tools
+    assert "<tools>" in result.trace.steps[1].prompt

@@ -34,6 +34,10 @@ class RunResult:
         return self.trace.to_json(indent)
 
 
+def _call_key(call: ToolCall) -> str:
+    return call.name + "\0" + json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)
+
+
 def _normalize_tool_choice(tool_choice: Any) -> str:
     """OpenAI tool_choice → "auto" | "none" | "required" | "named:<name>"."""
     if tool_choice is None:
@@ -116,6 +120,7 @@ class Agent:
         )
         t0 = time.perf_counter()
         mode = self.tool_choice if specs else "none"
+        done: set[str] = set()
         try:
             for step in range(self.max_steps):
                 self._emit("step", step)
@@ -126,6 +131,16 @@ class Agent:
                     calls.append(ToolCall(INTERPRETER_TOOL, {"code": code}))
                 if not self.parallel_tool_calls and len(calls) > 1:
                     calls = calls[:1]
+                if calls and not parsed.errors and all(_call_key(c) in done for c in calls):
+                    # Small models often repeat a call they already have the answer to. Executing it
+                    # again cannot help: ask for the answer instead, with no tools on offer.
+                    st.note = "repeated call(s) not executed; next turn without tools"
+                    mode = "none"
+                    continue
+                done.update(_call_key(c) for c in calls)
+                if mode == "none" and (calls or parsed.errors):
+                    st.note = "call(s) ignored: no tools were on offer for this turn"
+                    calls, parsed.errors = [], []
                 if not calls and not parsed.errors:
                     messages.append({"role": "assistant", "content": parsed.content})
                     trace.answer = parsed.content

@@ -23,6 +23,7 @@ class StepTrace:
     latency_s: float = 0.0
     tools_s: float = 0.0
     guided: bool = False
+    note: str = ""
 
 
 @dataclass
