@@ -177,3 +177,17 @@ def test_repeated_call_is_not_executed_and_tools_are_withdrawn():
     assert result.trace.steps[1].note.startswith("repeated call")
     assert "<tools>" not in result.trace.steps[2].prompt  # the answer turn offers no tools
     assert "<tools>" in result.trace.steps[1].prompt
+
+
+def test_huge_observation_is_clipped_for_the_model():
+    @tool
+    def big() -> str:
+        """Return a lot."""
+        return "x" * 50000
+
+    eng = ScriptedEngine([hermes_call("big"), "ok"])
+    result = Agent(eng, Toolbox([big]), max_observation_chars=1000).run("go")
+    tool_msg = next(m for m in result.messages if m["role"] == "tool")
+    assert tool_msg["content"].startswith("x" * 1000)
+    assert "truncated: 49000 more characters" in tool_msg["content"]
+    assert len(result.trace.observations[0]["content"]) == 50000  # the trace keeps everything

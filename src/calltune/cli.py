@@ -238,7 +238,7 @@ def prompt(
     sys.stdout.write(get_format(format).render(msgs, toolbox.specs() or None) + "\n")
 
 
-_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox")
+_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox", "tools")
 
 
 def _register_all() -> None:

@@ -34,6 +34,12 @@ class RunResult:
         return self.trace.to_json(indent)
 
 
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... truncated: {len(text) - limit} more characters]"
+
+
 def _call_key(call: ToolCall) -> str:
     return call.name + "\0" + json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)
 
@@ -74,6 +80,7 @@ class Agent:
         params: SamplingParams | None = None,
         parallel_tool_calls: bool = True,
         on_event: EventHandler | None = None,
+        max_observation_chars: int = 16000,
     ):
         from ..formats import get_format
         from ..tools import Toolbox
@@ -95,6 +102,7 @@ class Agent:
         self.params = params or SamplingParams(max_tokens=512, temperature=0.0)
         self.parallel_tool_calls = parallel_tool_calls
         self.on_event = on_event
+        self.max_observation_chars = max_observation_chars
         if self.tool_choice.startswith("named:"):
             name = self.tool_choice[6:]
             if name not in self.toolbox.names():
@@ -169,6 +177,10 @@ class Agent:
     def _constraint(self, specs: list[dict[str, Any]], mode: str) -> Any:
         if self.guided is False or not specs:
             return None
+        if not getattr(self.engine, "supports_constraints", False):
+            if self.guided:
+                raise EngineError(f"engine {type(self.engine).__name__} cannot apply guided decoding")
+            return None
         try:
             from ..guided import build_constraint, guided_by_default
         except ImportError:
@@ -176,10 +188,6 @@ class Agent:
                 raise EngineError("guided decoding is not available (calltune.guided missing)") from None
             return None
         if self.guided is None and not guided_by_default(mode, self.engine):
-            return None
-        if not getattr(self.engine, "supports_constraints", False):
-            if self.guided:
-                raise EngineError(f"engine {type(self.engine).__name__} cannot apply guided decoding")
             return None
         return build_constraint(self.format, specs, mode, parallel=self.parallel_tool_calls)
 
@@ -294,7 +302,9 @@ class Agent:
             }
             st.observations.append(rec)
             self._emit("observation", rec)
-            messages.append({"role": "tool", "tool_call_id": c.id, "name": c.name, "content": obs.content})
+            messages.append(
+                {"role": "tool", "tool_call_id": c.id, "name": c.name, "content": _clip(obs.content, self.max_observation_chars)}
+            )
         for c, err in zip(bad, parsed.errors, strict=True):
             text = (
                 f"Error: your tool call could not be parsed ({err.message}). "
