@@ -238,7 +238,7 @@ def prompt(
     sys.stdout.write(get_format(format).render(msgs, toolbox.specs() or None) + "\n")
 
 
-_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox", "tools")
+_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox", "tools", "formats")
 
 
 def _register_all() -> None:

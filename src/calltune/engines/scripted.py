@@ -22,7 +22,7 @@ class CharTokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         inv = {v: k for k, v in self._special.items()}
-        return "".join(inv.get(i, chr(i)) if i >= (1 << 21) else chr(i) for i in ids)
+        return "".join(inv[i] if i in inv else chr(i) for i in ids)
 
 
 class ScriptedEngine(Engine):

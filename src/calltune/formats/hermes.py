@@ -1,0 +1,397 @@
+"""Hermes / Qwen2.5 tool calling on ChatML (``<|im_start|>role\\n...<|im_end|>\\n``).
+
+Rendering follows Qwen2.5's chat template: tools go into the system message (the
+``# Tools`` block with one JSON tool per line inside ``<tools></tools>``), assistant calls
+are ``<tool_call>\\n{"name": ..., "arguments": {...}}\\n</tool_call>``, tool results are
+sent back in a user turn as ``<tool_response>\\n...\\n</tool_response>`` (consecutive results
+share one turn). The text is exactly what the chat template embedded in the default model's GGUF
+(Qwen2.5-Coder-1.5B-Instruct) produces — including its literal ``{{"name": ...}}`` example
+with doubled braces. Like that template, the default system prompt
+``You are Qwen, created by Alibaba Cloud. You are a helpful assistant.`` is used when the
+dialogue has no system message (set ``default_system=None`` to leave it out).
+
+Loss rule (unshifted ``Segment.loss``): for a trained assistant message the mask is True
+from the ``\\n`` that ends its ``<|im_start|>assistant\\n`` header through the last token
+of its content and calls, and False on ``<|im_start|>assistant``, ``<|im_end|>`` and the
+newline after it. After the trainer's one-position shift exactly what the model generates
+at inference is trained: the content, the calls and the ``<|im_end|>`` end marker — not
+the header, which the generation prompt supplies. Everything else is False by default;
+a message's ``"loss"`` key overrides the default.
+
+Parsing is tolerant of what real models emit: several ``<tool_call>`` blocks, a missing
+closing tag at the end, ``"parameters"`` for ``"arguments"``, arguments as a JSON string, a
+JSON list of calls, a fenced ```json block that holds only the call(s), or the whole output
+being the call JSON. Fenced and bare JSON count as calls only when they have a string
+``"name"`` and an ``"arguments"``/``"parameters"`` object (and, when ``tool_names`` is given,
+a known name), so prose that merely contains JSON stays content.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from ..types import ParseError, ParseResult, ToolCall
+from .base import ChatFormat, Segment, StreamParser
+from .common import call_arguments, function_dicts, prepare_messages, seg, split_markers, strip_fence
+from .pyliteral import MAX_CALL_CHARS, MAX_DEPTH, LiteralError, parse_literal
+from .streaming import BufferedStreamParser, held_suffix
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+TC_OPEN, TC_CLOSE = "<tool_call>", "</tool_call>"
+TR_OPEN, TR_CLOSE = "<tool_response>", "</tool_response>"
+FENCE = "```"
+QWEN_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+TOOLS_INTRO = (
+    "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
+)
+TOOLS_OUTRO = (
+    "\n</tools>\n\nFor each function call, return a json object with function name and arguments "
+    'within <tool_call></tool_call> XML tags:\n<tool_call>\n{{"name": <function-name>, '
+    '"arguments": <args-json-object>}}\n</tool_call>'
+)
+#: fence info strings that may hold a call
+_CALL_LANGS = ("", "json", "tool_call", "tool_calls", "json5")
+
+
+class CallShapeError(ValueError):
+    pass
+
+
+def _one_call(obj: Any, strict: bool, tool_names: Collection[str] | None) -> ToolCall:
+    if not isinstance(obj, dict):
+        raise CallShapeError(f"a call must be a JSON object, got {type(obj).__name__}")
+    if isinstance(obj.get("function"), dict) and "name" not in obj:  # OpenAI shape
+        obj = obj["function"]
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise CallShapeError('a call needs a string "name"')
+    name = name.strip()
+    key = "arguments" if "arguments" in obj else "parameters" if "parameters" in obj else None
+    if key is None:
+        if strict:
+            raise CallShapeError(f'call of {name!r} has no "arguments"')
+        args: Any = {}
+    else:
+        args = obj[key]
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError as e:
+            raise CallShapeError(f"arguments of {name!r} are a string that is not JSON: {e.msg}") from None
+    if args is None and not strict:
+        args = {}
+    if not isinstance(args, dict):
+        raise CallShapeError(f"arguments of {name!r} must be a JSON object, got {type(args).__name__}")
+    if tool_names is not None and strict and name not in tool_names:
+        raise CallShapeError(f"unknown tool {name!r}")
+    return ToolCall(name=name, arguments=args)
+
+
+def calls_from_json(text: str, strict: bool, tool_names: Collection[str] | None = None) -> list[ToolCall]:
+    """Calls in ``text`` (one call object or a list of them). Raises ValueError when the text is
+    not a call; ``strict`` requires ``arguments``/``parameters`` and a known name."""
+    if len(text) > MAX_CALL_CHARS:
+        raise CallShapeError(f"call text is longer than {MAX_CALL_CHARS} characters")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        if strict:
+            raise CallShapeError(f"not JSON: {e.msg}") from None
+        try:  # tolerated inside <tool_call>: Python-literal spelling (single quotes, True/None)
+            obj = parse_literal(text)
+        except LiteralError:
+            raise CallShapeError(f"not valid JSON: {e.msg} at position {e.pos}") from None
+    except RecursionError:
+        raise CallShapeError("JSON nested too deep") from None
+    if isinstance(obj, list):
+        if not obj:
+            raise CallShapeError("empty list of calls")
+        return [_one_call(o, strict, tool_names) for o in obj]
+    return [_one_call(obj, strict, tool_names)]
+
+
+class _JSONEnd:
+    """Incremental scan for the end of one JSON value (strings and bracket balance only)."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.stack: list[str] = []
+        self.in_str = False
+        self.esc = False
+
+    def advance(self, text: str) -> tuple[str, int]:
+        i, n = self.pos, len(text)
+        while i < n:
+            ch = text[i]
+            if self.in_str:
+                if self.esc:
+                    self.esc = False
+                elif ch == "\\":
+                    self.esc = True
+                elif ch == '"':
+                    self.in_str = False
+            elif ch == '"':
+                self.in_str = True
+            elif ch == "{" or ch == "[":
+                self.stack.append("}" if ch == "{" else "]")
+                if len(self.stack) > 4 * MAX_DEPTH:
+                    return "invalid", i
+            elif ch == "}" or ch == "]":
+                if not self.stack or self.stack.pop() != ch:
+                    return "invalid", i
+                if not self.stack:
+                    self.pos = i + 1
+                    return "done", i + 1
+            i += 1
+        self.pos = n
+        return "incomplete", n
+
+
+class HermesStreamParser(BufferedStreamParser):
+    """States: start, bare (whole output may be JSON), content, tag, fence, fjson, pass."""
+
+    def __init__(self, tool_names: Collection[str] | None = None) -> None:
+        super().__init__()
+        self._names = set(tool_names) if tool_names is not None else None
+        self._state = "start"
+        self._scan: _JSONEnd | None = None
+        self._bare_end: int | None = None
+        self._bare_calls: list[ToolCall] = []
+
+    def _step(self, final: bool) -> bool:
+        return getattr(self, "_st_" + self._state)(final)
+
+    def _to_content(self) -> bool:
+        self._state = "content"
+        return True
+
+    def _st_start(self, final: bool) -> bool:
+        s = self._buf.lstrip()
+        if not s:
+            if final:
+                self._buf = ""
+            return False
+        self._buf = s
+        if s[0] in "{[":
+            self._state, self._scan = "bare", _JSONEnd()
+            return True
+        return self._to_content()
+
+    def _st_bare(self, final: bool) -> bool:
+        assert self._scan is not None
+        if self._bare_end is None:
+            status, end = self._scan.advance(self._buf)
+            if status == "invalid" or (status == "incomplete" and final):
+                return self._to_content()
+            if status == "incomplete":
+                return False
+            try:
+                self._bare_calls = calls_from_json(self._buf[:end], True, self._names)
+            except ValueError:
+                return self._to_content()
+            self._bare_end = end
+        if self._buf[self._bare_end :].strip():
+            return self._to_content()
+        if not final:
+            return False
+        for c in self._bare_calls:
+            self._emit_call(c)
+        self._buf = ""
+        self._state = "content"
+        return False
+
+    def _st_content(self, final: bool) -> bool:
+        buf = self._buf
+        hits = [j for j in (buf.find(TC_OPEN), buf.find(FENCE)) if j != -1]
+        if hits:
+            j = min(hits)
+            self._emit_content(buf[:j])
+            if buf.startswith(TC_OPEN, j):
+                self._buf, self._state = buf[j + len(TC_OPEN) :], "tag"
+            else:
+                self._buf, self._state = buf[j:], "fence"
+            return True
+        keep = 0 if final else held_suffix(buf, [TC_OPEN, FENCE])
+        if len(buf) > keep:
+            self._emit_content(buf[: len(buf) - keep])
+            self._buf = buf[len(buf) - keep :]
+        return False
+
+    def _st_tag(self, final: bool) -> bool:
+        buf = self._buf
+        close, again = buf.find(TC_CLOSE), buf.find(TC_OPEN)
+        if close != -1 and (again == -1 or close < again):
+            body, self._buf = buf[:close], buf[close + len(TC_CLOSE) :]
+        elif again != -1:
+            body, self._buf = buf[:again], buf[again:]
+        elif final:
+            body, self._buf = buf, ""
+        else:
+            return False
+        self._tag_body(body)
+        return self._to_content()
+
+    def _tag_body(self, body: str) -> None:
+        text = strip_fence(body)
+        if not text:
+            self._emit_error(ParseError("empty <tool_call> block", body))
+            return
+        try:
+            calls = calls_from_json(text, False)
+        except ValueError as e:
+            name = None
+            try:
+                obj = json.loads(text)
+                name = obj.get("name") if isinstance(obj, dict) else None
+            except (ValueError, RecursionError):
+                pass
+            self._emit_error(ParseError(f"cannot parse <tool_call>: {e}", text, name))
+            return
+        for c in calls:
+            self._emit_call(c)
+
+    def _st_fence(self, final: bool) -> bool:
+        buf = self._buf  # starts with ```
+        nl = buf.find("\n")
+        info = (buf[3:] if nl == -1 else buf[3:nl]).strip().lower()
+        if "`" in info or not any(lang.startswith(info) for lang in _CALL_LANGS):
+            return self._to_pass()
+        if nl == -1:
+            if final:
+                return self._to_pass()
+            return False
+        if info not in _CALL_LANGS:
+            return self._to_pass()
+        body = buf[nl + 1 :]
+        first = body.lstrip()[:1]
+        if first and first not in "{[":
+            return self._to_pass()
+        close = body.find(FENCE)
+        if close == -1 and not final:
+            return False
+        inner = body if close == -1 else body[:close]
+        try:
+            calls = calls_from_json(inner.strip(), True, self._names)
+        except ValueError:
+            return self._to_pass()
+        for c in calls:
+            self._emit_call(c)
+        self._buf = "" if close == -1 else body[close + len(FENCE) :]
+        return self._to_content()
+
+    def _to_pass(self) -> bool:
+        self._emit_content(FENCE)
+        self._buf = self._buf[len(FENCE) :]
+        self._state = "pass"
+        return True
+
+    def _st_pass(self, final: bool) -> bool:
+        buf = self._buf
+        close = buf.find(FENCE)
+        if close != -1:
+            self._emit_content(buf[: close + len(FENCE)])
+            self._buf = buf[close + len(FENCE) :]
+            return self._to_content()
+        keep = 0 if final else held_suffix(buf, [FENCE])
+        if len(buf) > keep:
+            self._emit_content(buf[: len(buf) - keep])
+            self._buf = buf[len(buf) - keep :]
+        return False
+
+
+class HermesFormat(ChatFormat):
+    name = "hermes"
+    stop = [IM_END, "<|endoftext|>"]
+    special_tokens = [IM_START, IM_END, TC_OPEN, TC_CLOSE, TR_OPEN, TR_CLOSE]
+    default_system: str | None = QWEN_DEFAULT_SYSTEM
+
+    def _turn(self, role: str, content: str, loss: bool) -> list[Segment]:
+        return [
+            seg(IM_START, role, False, special=True),
+            seg(f"{role}\n", role, False),
+            seg(content, role, loss),
+            seg(IM_END, role, False, special=True),
+            seg("\n", role, False),
+        ]
+
+    def segments(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None = None,
+        add_generation_prompt: bool = True,
+    ) -> list[Segment]:
+        msgs = prepare_messages(messages)
+        funcs = function_dicts(tools)
+        out: list[Segment] = []
+        start = 0
+        if msgs and msgs[0][0]["role"] == "system":
+            system, sys_loss = msgs[0][0]["content"], msgs[0][1]
+            start = 1
+        else:
+            system, sys_loss = self.default_system, False
+        if funcs:
+            lines = "".join(
+                "\n" + json.dumps({"type": "function", "function": f}, ensure_ascii=False) for f in funcs
+            )
+            text = (system or "") + TOOLS_INTRO + lines + TOOLS_OUTRO
+            out += [seg(IM_START, "system", False, special=True), seg("system\n", "system", False)]
+            out += split_markers(text, [TC_OPEN, TC_CLOSE], "system", sys_loss)
+            out += [seg(IM_END, "system", False, special=True), seg("\n", "system", False)]
+        elif system is not None:
+            out += self._turn("system", system, sys_loss)
+        rest = msgs[start:]
+        for i, (m, loss) in enumerate(rest):
+            role = m["role"]
+            if role in ("system", "user"):
+                out += self._turn(role, m["content"], loss)
+            elif role == "assistant":
+                out += [
+                    seg(IM_START, role, False, special=True),
+                    seg("assistant", role, False),
+                    seg("\n", role, loss),
+                ]
+                body: list[Segment] = []
+                if m["content"]:
+                    body.append(seg(m["content"], role, loss))
+                for call in m.get("tool_calls", []):
+                    name, args = call_arguments(call)
+                    js = json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
+                    if body:
+                        body.append(seg("\n", role, loss))
+                    body += [
+                        seg(TC_OPEN, role, loss, special=True),
+                        seg(f"\n{js}\n", role, loss),
+                        seg(TC_CLOSE, role, loss, special=True),
+                    ]
+                out += body
+                out += [seg(IM_END, role, False, special=True), seg("\n", role, False)]
+            else:  # tool result, grouped into one user turn
+                if i == 0 or rest[i - 1][0]["role"] != "tool":
+                    out += [seg(IM_START, "tool", False, special=True), seg("user", "tool", False)]
+                out += [
+                    seg("\n", "tool", loss),
+                    seg(TR_OPEN, "tool", loss, special=True),
+                    seg("\n" + m["content"] + "\n", "tool", loss),
+                    seg(TR_CLOSE, "tool", loss, special=True),
+                ]
+                if i == len(rest) - 1 or rest[i + 1][0]["role"] != "tool":
+                    out += [seg(IM_END, "tool", False, special=True), seg("\n", "tool", False)]
+        if add_generation_prompt:
+            out += [
+                seg(IM_START, "assistant", False, special=True),
+                seg("assistant\n", "assistant", False),
+            ]
+        return out
+
+    def parse(self, text: str, tool_names: Collection[str] | None = None) -> ParseResult:
+        """Parse one generated assistant turn (without the stop string)."""
+        sp = self.stream_parser(tool_names)
+        sp.feed(text)
+        sp.finish()
+        return sp.result()
+
+    def stream_parser(self, tool_names: Collection[str] | None = None) -> StreamParser:
+        return HermesStreamParser(tool_names)
