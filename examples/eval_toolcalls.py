@@ -71,8 +71,8 @@ def main() -> None:
                 "stop": comp.stop,
                 "text": comp.text,
                 "well_formed": well,
-                "names_ok": [n for n, _ in got] == [n for n, _ in want],
-                "args_ok": got == want,
+                "names_ok": well and [n for n, _ in got] == [n for n, _ in want],
+                "args_ok": well and got == want,
             }
         )
         r = rows[-1]
@@ -82,14 +82,24 @@ def main() -> None:
         )
     n = len(rows)
     calls = [r for r in rows if r["expected"]]
+    nocall = [r for r in rows if not r["expected"]]
+
+    def share(rs: list[dict], key: str) -> float:
+        return round(sum(r[key] for r in rs) / len(rs), 4) if rs else 0.0
+
     summary = {
         "samples": n,
         "call_samples": len(calls),
-        "no_call_samples": n - len(calls),
-        "well_formed": sum(r["well_formed"] for r in rows) / n,
-        "well_formed_calls": sum(r["well_formed"] for r in calls) / max(len(calls), 1),
-        "tool_names_correct": sum(r["names_ok"] for r in rows) / n,
-        "exact_arguments": sum(r["args_ok"] for r in rows) / n,
+        "no_call_samples": len(nocall),
+        "well_formed": share(rows, "well_formed"),
+        "well_formed_calls": share(calls, "well_formed"),
+        "well_formed_no_call": share(nocall, "well_formed"),
+        "tool_names_correct": share(rows, "names_ok"),
+        "tool_names_correct_calls": share(calls, "names_ok"),
+        "exact_arguments": share(rows, "args_ok"),
+        "exact_arguments_calls": share(calls, "args_ok"),
+        "parallel_samples": sum(len(r["expected"]) > 1 for r in rows),
+        "parallel_exact": sum(r["args_ok"] for r in rows if len(r["expected"]) > 1),
         "seconds": round(time.time() - t, 1),
     }
     print(json.dumps(summary, indent=2))

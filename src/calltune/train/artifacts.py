@@ -1,0 +1,151 @@
+"""Loading base models and reading/writing training outputs.
+
+A training output directory (``runs/x``) holds:
+
+- the model (``method: full``, or any method with ``--merge``) or the PEFT adapter,
+- the tokenizer (with the format's role markers if they were added),
+- ``calltune.json``::
+
+    {"format": "chatglm3", "base_model": "<dir, hub id or GGUF directory>",
+     "gguf_file": "<the base's GGUF file name (adapters only)>", "adapter": true,
+     "method": "lora", "merged": false, "added_tokens": ["<|user|>", ...]}
+
+``load_trained(path)`` returns ``(model, tokenizer, meta)`` from such a directory; the
+transformers engine uses it so that ``calltune run --model runs/x`` works.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+META_FILE = "calltune.json"
+BUILTIN_GGUF = {"gemma-270m", "gemma3-270m", "gemma"}
+
+
+def resolve_base(model: str, gguf_file: str | None = None) -> tuple[str, str | None]:
+    """``(directory or hub id, gguf file name or None)`` for a model reference.
+
+    ``gemma-270m`` is the installed Gemma 3 270M GGUF (assembled on first use); a path to a
+    ``.gguf`` file is split into its directory and file name.
+    """
+    if model in BUILTIN_GGUF:
+        from ..models import gemma_model_path
+
+        p = gemma_model_path()
+        return str(p.parent), p.name
+    p = Path(model)
+    if p.suffix == ".gguf":
+        if not p.is_file():
+            raise FileNotFoundError(f"{model}: no such GGUF file")
+        return str(p.resolve().parent), p.name
+    return model, gguf_file
+
+
+def load_tokenizer(model: str, gguf_file: str | None = None) -> Any:
+    from transformers import AutoTokenizer
+
+    base, gguf = resolve_base(model, gguf_file)
+    kw = {"gguf_file": gguf} if gguf else {}
+    tok = AutoTokenizer.from_pretrained(base, **kw)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(model: str, gguf_file: str | None = None, dtype: Any = None) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    base, gguf = resolve_base(model, gguf_file)
+    kw: dict[str, Any] = {"dtype": dtype or torch.float32}
+    if gguf:
+        kw["gguf_file"] = gguf
+    model = AutoModelForCausalLM.from_pretrained(base, **kw)
+    q = getattr(model, "hf_quantizer", None)
+    if gguf and q is not None:
+        if getattr(q, "supported", False):
+            raise ValueError(
+                f"transformers kept {gguf} in GGUF blocks (not trainable); convert it to a HF checkpoint first"
+            )
+        # the legacy GGUF path de-quantised every weight into a plain tensor: forget the quantizer
+        # so that the model trains like any other and can be saved (full fine-tuning, --merge)
+        model.hf_quantizer = None
+        if getattr(model.config, "quantization_config", None) is not None:
+            try:
+                delattr(model.config, "quantization_config")
+            except AttributeError:
+                model.config.quantization_config = None
+    return model
+
+
+def merge_adapter(
+    adapter_dir: str | Path,
+    out: str | Path,
+    base_model: str,
+    gguf_file: str | None = None,
+    format: str = "chatglm3",
+) -> Path:
+    """Merge a LoRA adapter directory (with its tokenizer) into its base and write a full model
+    output directory (``calltune.json`` with ``adapter: false, merged: true``)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    adapter_dir, out = Path(adapter_dir), Path(out)
+    tok = AutoTokenizer.from_pretrained(str(adapter_dir))
+    base = load_model(base_model, gguf_file, dtype=torch.float32)
+    if base.get_input_embeddings().weight.shape[0] != len(tok):
+        base.resize_token_embeddings(len(tok), mean_resizing=False)
+    merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
+    merged.save_pretrained(str(out))
+    tok.save_pretrained(str(out))
+    b, _ = resolve_base(base_model, gguf_file)
+    meta = {"format": format, "base_model": b, "adapter": False, "method": "lora", "merged": True}
+    write_meta(out, meta)
+    return out
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    f = Path(path) / META_FILE
+    if not f.is_file():
+        raise FileNotFoundError(f"{path}: not a calltune training output (no {META_FILE})")
+    return json.loads(f.read_text(encoding="utf-8"))
+
+
+def write_meta(path: str | Path, meta: dict[str, Any]) -> None:
+    Path(path).mkdir(parents=True, exist_ok=True)
+    (Path(path) / META_FILE).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def load_trained(
+    path: str | Path, dtype: Any = None, device: str | None = None
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Load a training output: ``(model in eval mode, tokenizer, calltune.json)``.
+
+    A full or merged model loads directly; an adapter loads its base (``base_model`` /
+    ``gguf_file``), resizes the embeddings to the saved tokenizer and applies the adapter.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    meta = read_meta(path)
+    tok = AutoTokenizer.from_pretrained(str(path))
+    dtype = dtype or torch.float32
+    if meta.get("adapter"):
+        from peft import PeftModel
+
+        base = load_model(meta["base_model"], meta.get("gguf_file"), dtype=dtype)
+        if base.get_input_embeddings().weight.shape[0] != len(tok):
+            base.resize_token_embeddings(len(tok), mean_resizing=False)
+        model = PeftModel.from_pretrained(base, str(path))
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
+    if device:
+        model.to(device)
+    model.eval()
+    return model, tok, meta

@@ -1,0 +1,291 @@
+"""Tokenization of seed samples through the chat-format object, with DESIGN.md §3's masks.
+
+The sample becomes OpenAI messages (each with its ``loss``), the format renders them
+into :class:`~calltune.formats.base.Segment` s exactly as at inference, the format encodes
+them (role markers by special-token id), and the unshifted mask is shifted by one::
+
+    labels[0] = -100;  labels[i] = ids[i] if mask[i-1] else -100
+
+so the role token that follows a trained message (``<|user|>`` / ``<|observation|>``)
+is trained: that is how the model learns to stop. When the last message is trained,
+the format's turn-over stop marker is appended so that the end of the dialogue teaches
+stopping too.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .convert import seed_to_openai
+
+IGNORE = -100
+
+
+class EncodeError(ValueError):
+    """A sample that cannot be encoded."""
+
+
+class HFTextAdapter:
+    """TokenizerAdapter over a transformers tokenizer, as training uses it.
+
+    ``encode_text`` encodes plain text with ``split_special_tokens=True``: a special-token
+    string in user text (``<|observation|>``, ``<bos>``) never becomes its special id, while
+    ordinary added tokens (Gemma's ``\n`` and whitespace runs) tokenize normally — so the ids
+    equal ``tokenizer(rendered_text, add_special_tokens=False)`` whenever the text holds no
+    injected marker, i.e. exactly what the transformers engine feeds the model.
+    """
+
+    def __init__(self, tok: Any):
+        self.tokenizer = tok
+
+    def encode_text(self, text: str) -> list[int]:
+        if not text:
+            return []
+        return list(self.tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
+
+    def special_id(self, marker: str) -> int | None:
+        tid = self.tokenizer.convert_tokens_to_ids(marker)
+        if tid is None or isinstance(tid, list):
+            return None
+        if tid == self.tokenizer.unk_token_id and marker != self.tokenizer.unk_token:
+            return None
+        return int(tid) if self.tokenizer.convert_ids_to_tokens(int(tid)) == marker else None
+
+
+_ADAPTERS: weakref.WeakKeyDictionary[Any, tuple[int, Any]] = weakref.WeakKeyDictionary()
+
+
+def as_adapter(tokenizer: Any) -> Any:
+    """A :class:`~calltune.formats.base.TokenizerAdapter` for ``tokenizer`` (an adapter is returned as is).
+
+    A transformers tokenizer gets the formats package's ``HFTokenizerAdapter`` (what the
+    transformers engine uses at inference), cached per tokenizer and vocabulary size.
+    """
+    if hasattr(tokenizer, "encode_text") and hasattr(tokenizer, "special_id"):
+        return tokenizer
+    try:
+        from ..formats.tokenizers import HFTokenizerAdapter
+    except ImportError:  # pragma: no cover - formats always ships it
+        return HFTextAdapter(tokenizer)
+    try:
+        hit = _ADAPTERS.get(tokenizer)
+    except TypeError:  # not weak-referenceable
+        return HFTokenizerAdapter(tokenizer)
+    n = len(tokenizer)
+    if hit is None or hit[0] != n:
+        hit = (n, HFTokenizerAdapter(tokenizer))
+        _ADAPTERS[tokenizer] = hit
+    return hit[1]
+
+
+def _hf_tokenizer(tokenizer: Any) -> Any | None:
+    if hasattr(tokenizer, "get_vocab") and hasattr(tokenizer, "convert_tokens_to_ids"):
+        return tokenizer
+    for attr in ("tokenizer", "hf_tokenizer", "_tok", "_tokenizer"):
+        inner = getattr(tokenizer, attr, None)
+        if inner is not None and hasattr(inner, "convert_tokens_to_ids"):
+            return inner
+    return None
+
+
+def bos_id(tokenizer: Any) -> int | None:
+    """The BOS id to put in front of every sample, as the inference engines do
+    (llama.cpp and transformers add BOS when the model wants one, e.g. Gemma)."""
+    hf = _hf_tokenizer(tokenizer)
+    if hf is None:
+        return None
+    bid = getattr(hf, "bos_token_id", None)
+    if bid is None:
+        return None
+    # ``add_bos_token`` is not reliable across tokenizer classes: ask the tokenizer itself
+    try:
+        with_special = hf.encode("a", add_special_tokens=True)
+    except Exception:  # pragma: no cover - exotic tokenizers
+        return None
+    return int(bid) if with_special and with_special[0] == bid else None
+
+
+def get_format_obj(format: Any) -> Any:
+    if isinstance(format, str):
+        from ..formats import get_format
+
+        return get_format(format)
+    return format
+
+
+def missing_special_tokens(tokenizer: Any, format: Any) -> list[str]:
+    """Role markers of ``format`` that are not single tokens in ``tokenizer``'s vocabulary."""
+    fmt = get_format_obj(format)
+    ad = as_adapter(tokenizer)
+    return [m for m in fmt.special_tokens if ad.special_id(m) is None]
+
+
+def add_format_tokens(tokenizer: Any, format: Any, model: Any | None = None) -> list[str]:
+    """Add the format's missing role markers to a transformers tokenizer as special tokens
+    and resize ``model``'s embeddings (new rows = mean of the old ones). Returns what was added."""
+    hf = _hf_tokenizer(tokenizer)
+    missing = missing_special_tokens(hf if hf is not None else tokenizer, format)
+    if not missing:
+        return []
+    if hf is None:
+        raise EncodeError(f"the tokenizer lacks the format's markers {missing} and cannot add tokens")
+    hf.add_special_tokens({"extra_special_tokens": missing}, replace_extra_special_tokens=False)
+    if model is not None:
+        emb = model.get_input_embeddings()
+        if emb.weight.shape[0] < len(hf):
+            model.resize_token_embeddings(len(hf), mean_resizing=True)
+    return missing
+
+
+@dataclass
+class EncodedSample:
+    """``input_ids`` and ``labels`` (-100 where not trained) of one sample."""
+
+    input_ids: list[int]
+    labels: list[int]
+    mask: list[bool] = field(repr=False, default_factory=list)  # unshifted loss mask
+    truncated: bool = False
+    original_length: int = 0
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def n_labels(self) -> int:
+        return sum(1 for x in self.labels if x != IGNORE)
+
+    def to_dict(self) -> dict[str, list[int]]:
+        return {"input_ids": list(self.input_ids), "labels": list(self.labels)}
+
+
+def shift_labels(ids: Sequence[int], mask: Sequence[bool]) -> list[int]:
+    """``labels[i] = ids[i] if mask[i-1] else -100``; ``labels[0] = -100`` (DESIGN.md §3)."""
+    return [IGNORE] + [t if m else IGNORE for t, m in zip(ids[1:], mask[:-1], strict=True)]
+
+
+def sample_messages(sample: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """OpenAI ``(messages, tools)`` of a seed sample, with explicit per-message ``loss``
+    (defaults: system/user/tool results untrained, assistant and calls trained)."""
+    if "conversations" not in sample:
+        raise EncodeError("a sample needs 'conversations' (seed format); convert OpenAI/ShareGPT data first")
+    oa = seed_to_openai(dict(sample), merge=False)
+    msgs = []
+    for m in oa["messages"]:
+        m = dict(m)
+        m.setdefault("loss", m["role"] == "assistant")
+        msgs.append(m)
+    return msgs, oa.get("tools", [])
+
+
+def _stop_marker(fmt: Any) -> str | None:
+    for s in getattr(fmt, "stop", []) or []:
+        if not fmt.stop_means_call(s):
+            return s
+    return None
+
+
+def encode_sample(
+    sample: Mapping[str, Any],
+    tokenizer: Any,
+    format: Any = "chatglm3",
+    max_length: int | None = None,
+    add_bos: bool | None = None,
+) -> EncodedSample:
+    """Encode one seed sample into ``input_ids`` and ``labels`` (see the module docstring).
+
+    ``tokenizer``: a transformers tokenizer or a TokenizerAdapter. ``format``: a name or a
+    ChatFormat. ``add_bos``: None = as the model wants (the tokenizer puts BOS first).
+    ``max_length``: longer samples are cut at the last message boundary that fits (keeping
+    the role token after it, so the stop is still learnt); ``truncated`` says so. A sample
+    whose cut leaves no trained token raises :class:`EncodeError`.
+    """
+    fmt = get_format_obj(format)
+    ad = as_adapter(tokenizer)
+    messages, tools = sample_messages(sample)
+    segs = fmt.segments(messages, tools or None, add_generation_prompt=False)
+    # message boundaries: the index of each role marker (a special segment)
+    ids: list[int] = []
+    mask: list[bool] = []
+    boundaries: list[int] = []
+    bos = bos_id(tokenizer) if add_bos is None else (bos_id(tokenizer) if add_bos else None)
+    if bos is not None:
+        ids.append(bos)
+        mask.append(False)
+    for seg in segs:
+        if not seg.text:
+            continue
+        if seg.special:
+            boundaries.append(len(ids))
+        pid, pmask = fmt.encode_segments([seg], ad)
+        ids.extend(pid)
+        mask.extend(pmask)
+    text = "".join(s.text for s in segs)
+    if mask and mask[-1]:
+        stop = _stop_marker(fmt)
+        if stop is not None and not text.rstrip().endswith(stop):
+            sid = ad.special_id(stop)
+            piece = [sid] if sid is not None else ad.encode_text(stop)
+            boundaries.append(len(ids))
+            ids.extend(piece)
+            mask.extend([False] * len(piece))
+    labels = shift_labels(ids, mask)
+    n = len(ids)
+    if max_length is not None and n > max_length:
+        # cut so that the kept part ends on a role marker (kept: its label is the learnt stop)
+        cut = max((b + 1 for b in boundaries if b + 1 <= max_length), default=0)
+        if cut == 0 or all(x == IGNORE for x in labels[:cut]):
+            raise EncodeError(
+                f"sample of {n} tokens does not fit max_length={max_length} with any trained token"
+            )
+        return EncodedSample(ids[:cut], labels[:cut], mask[:cut], truncated=True, original_length=n)
+    return EncodedSample(ids, labels, mask, truncated=False, original_length=n)
+
+
+@dataclass
+class EncodeStats:
+    samples: int = 0
+    truncated: int = 0
+    dropped: int = 0
+    tokens: int = 0
+    label_tokens: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["problems"] = self.problems[:20]
+        return d
+
+
+def encode_dataset(
+    samples: Sequence[Mapping[str, Any]],
+    tokenizer: Any,
+    format: Any = "chatglm3",
+    max_length: int | None = None,
+    locations: Sequence[str] | None = None,
+) -> tuple[list[EncodedSample], EncodeStats]:
+    """Encode many samples; truncations and drops are counted (and listed) in the stats."""
+    fmt = get_format_obj(format)
+    out: list[EncodedSample] = []
+    st = EncodeStats()
+    for i, s in enumerate(samples):
+        where = locations[i] if locations else f"sample {i}"
+        try:
+            e = encode_sample(s, tokenizer, fmt, max_length=max_length)
+        except EncodeError as err:
+            st.dropped += 1
+            st.problems.append(f"{where}: dropped: {err}")
+            continue
+        if e.truncated:
+            st.truncated += 1
+            st.problems.append(f"{where}: truncated from {e.original_length} to {len(e)} tokens")
+        st.samples += 1
+        st.tokens += len(e)
+        st.label_tokens += e.n_labels
+        out.append(e)
+    return out, st
