@@ -22,4 +22,4 @@ if [ "${CALLTUNE_SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ] && com
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null || echo "warning: chromium not installed; browser tests will fail" >&2
 fi
 # Assemble and verify the embedded default model once (cached under ~/.cache/calltune).
-calltune models --install default
+calltune models assemble default

@@ -127,11 +127,6 @@ def test_merged_output_runs_on_the_transformers_engine(setup):
     assert comp.text == eng.generate("<|user|>\nhi<|assistant|>", SamplingParams(max_tokens=3)).text  # greedy
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engines/hf.py decides BOS from tokenizer.add_bos_token, which transformers 5 "
-    "loses for Gemma tokenizers; training (like llama.cpp) puts BOS first",
-)
 def test_transformers_engine_adds_bos_like_training(setup):
     from calltune.engines import load_engine
     from calltune.engines.base import SamplingParams

@@ -1,0 +1,369 @@
+"""GGUF models on llama.cpp (llama-cpp-python).
+
+Generation uses ``Llama.generate``, which keeps the tokens of the previous request
+and evaluates only what differs from them: a second request that shares a prefix
+with the previous one (system prompt + tool list) skips that prefix's prefill.
+Text is decoded byte-exactly (:class:`~calltune.engines.stops.Utf8Stream`) and stop
+strings are matched on the decoded text (:class:`~calltune.engines.stops.StopMatcher`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
+from .stops import StopMatcher, Utf8Stream
+
+DEFAULT_N_CTX = 8192
+
+
+def _import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise EngineError(
+            "the llama.cpp engine needs llama-cpp-python: pip install 'calltune[llamacpp]'"
+            f" (import failed: {e})"
+        ) from e
+    return llama_cpp
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def detect_default_format(chat_template: str | None, model_id: str = "") -> str:
+    """Format name for a chat template via :func:`calltune.formats.detect_format`; "hermes"
+    when the formats package cannot tell (or is not importable)."""
+    try:
+        from ..formats import detect_format
+    except ImportError:
+        return "hermes"
+    try:
+        return detect_format(chat_template, model_id) or "hermes"
+    except Exception:  # noqa: BLE001 - detection is best effort
+        return "hermes"
+
+
+def gguf_context_length(path: str | os.PathLike[str]) -> int | None:
+    """``<arch>.context_length`` from a GGUF file's header (None when absent or unreadable).
+
+    Reads the key/value section only as far as that key, without loading the model."""
+    import struct
+
+    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+    try:
+        with open(path, "rb") as f:
+
+            def read(fmt: str) -> Any:
+                fmt = "<" + fmt
+                return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
+
+            def read_str() -> str:
+                return f.read(read("Q")).decode("utf-8", errors="replace")
+
+            def skip(vtype: int) -> None:
+                if vtype in scalar:
+                    f.seek(struct.calcsize(scalar[vtype]), 1)
+                elif vtype == 8:
+                    f.seek(read("Q"), 1)
+                elif vtype == 9:
+                    etype, count = read("I"), read("Q")
+                    if etype in scalar:
+                        f.seek(struct.calcsize(scalar[etype]) * count, 1)
+                    else:
+                        for _ in range(count):
+                            skip(etype)
+                else:
+                    raise ValueError(f"unknown GGUF value type {vtype}")
+
+            if f.read(4) != b"GGUF":
+                return None
+            version = read("I")
+            if version < 2:
+                return None
+            read("Q")  # tensor count
+            n_kv = read("Q")
+            arch = None
+            for _ in range(n_kv):
+                key, vtype = read_str(), read("I")
+                if key == "general.architecture" and vtype == 8:
+                    arch = read_str()
+                elif arch is not None and key == f"{arch}.context_length" and vtype in scalar:
+                    return int(read(scalar[vtype]))
+                else:
+                    skip(vtype)
+    except (OSError, ValueError, struct.error):
+        return None
+    return None
+
+
+class LlamaCppTokenizer:
+    """:class:`~calltune.formats.base.TokenizerAdapter` over a ``llama_cpp.Llama``."""
+
+    def __init__(self, llama: Any):
+        self._llama = llama
+        self._cache: dict[str, int | None] = {}
+
+    def encode_text(self, text: str) -> list[int]:
+        """Plain text ids: no BOS, special-token strings in ``text`` stay text."""
+        if not text:
+            return []
+        return list(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def special_id(self, marker: str) -> int | None:
+        """The id of ``marker`` when it is one control / user-defined token of the vocabulary."""
+        if marker in self._cache:
+            return self._cache[marker]
+        llama_cpp = _import_llama_cpp()
+        ids = self._llama.tokenize(marker.encode("utf-8"), add_bos=False, special=True)
+        sid: int | None = None
+        if len(ids) == 1:
+            attr = self._llama._model.token_get_attr(ids[0])
+            if attr & (llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED):
+                sid = int(ids[0])
+        self._cache[marker] = sid
+        return sid
+
+    def decode(self, ids: list[int]) -> str:
+        return self._llama.detokenize(list(ids), special=True).decode("utf-8", errors="replace")
+
+    def token_bytes(self, token: int) -> bytes:
+        """The bytes of one token as generated (special tokens rendered as their text)."""
+        import ctypes
+
+        llama_cpp = _import_llama_cpp()
+        size = 64
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = llama_cpp.llama_token_to_piece(self._llama._model.vocab, token, buf, size, 0, True)
+            if n >= 0:
+                return buf.raw[:n]
+            size = -n
+
+
+class LlamaCppEngine(Engine):
+    """A GGUF model on llama.cpp.
+
+    ``model_path``: the .gguf file. ``n_ctx``: context window (default 8192, or the
+    model's training context if smaller). ``n_threads``: CPU threads (default: all
+    cores this process may use). ``n_gpu_layers``: layers to offload when
+    llama-cpp-python was built with a GPU backend (-1 = all).
+    """
+
+    supports_constraints = True
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        n_batch: int = 512,
+        model_id: str | None = None,
+        default_format: str | None = None,
+        progress: bool | None = None,
+        **llama_kwargs: Any,
+    ):
+        llama_cpp = _import_llama_cpp()
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise EngineError(f"GGUF file not found: {path}")
+        self.model_path = path
+        self.model_id = model_id or path.stem
+        threads = n_threads or _cpu_count()
+        with _loading_status(
+            f"Loading {path.name} ({path.stat().st_size / 1e9:.2f} GB) on llama.cpp", progress
+        ):
+            if n_ctx is None:
+                n_ctx = min(DEFAULT_N_CTX, gguf_context_length(path) or DEFAULT_N_CTX)
+            try:
+                self.llama = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=n_batch,
+                    n_gpu_layers=n_gpu_layers,
+                    verbose=False,
+                    **llama_kwargs,
+                )
+            except (ValueError, RuntimeError) as e:
+                raise EngineError(f"llama.cpp could not load {path}: {e}") from e
+        self.context_length = int(self.llama.n_ctx())
+        self.chat_template = self.llama.metadata.get("tokenizer.chat_template")
+        self.default_format = default_format or detect_default_format(self.chat_template, self.model_id)
+        self.tokenizer = LlamaCppTokenizer(self.llama)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ generation
+
+    def _prompt_ids(self, prompt: str | list[int]) -> list[int]:
+        """Token ids of a prompt. Text is tokenized with its special-token markers parsed
+        (a rendered prompt holds the format's role markers as text); token ids are taken
+        as given. BOS is put in front when the model wants one and it is not there."""
+        if isinstance(prompt, str):
+            ids = list(self.llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        else:
+            ids = [int(t) for t in prompt]
+            n_vocab = self.llama.n_vocab()
+            bad = [t for t in ids if not 0 <= t < n_vocab]
+            if bad:  # llama.cpp would crash on them
+                raise EngineError(f"token ids out of the vocabulary (size {n_vocab}): {bad[:5]}")
+        if not ids:
+            raise EngineError("empty prompt")
+        model = self.llama._model
+        if model.add_bos_token():
+            bos = int(model.token_bos())
+            if bos >= 0 and ids[0] != bos:
+                ids.insert(0, bos)
+        return ids
+
+    def count_tokens(self, prompt: str | list[int]) -> int:
+        """Tokens the model will see for ``prompt`` (markers in text count as one token)."""
+        return len(self._prompt_ids(prompt))
+
+    def stream(
+        self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
+    ) -> Iterator[Chunk]:
+        ids = self._prompt_ids(prompt)
+        if len(ids) >= self.context_length:
+            raise ContextLengthError(
+                f"prompt has {len(ids)} tokens, the context window is {self.context_length}"
+            )
+        return self._stream(ids, params, constraint)
+
+    def _stream(self, ids: list[int], params: SamplingParams, constraint: Any) -> Iterator[Chunk]:
+        llama_cpp = _import_llama_cpp()
+        llama = self.llama
+        budget = min(params.max_tokens, self.context_length - len(ids))
+        processors = None
+        if constraint is not None:
+            hook = getattr(constraint, "llamacpp_logits_processor", None)
+            if hook is None:
+                raise EngineError(
+                    f"constraint {type(constraint).__name__} has no llamacpp_logits_processor(llama) hook"
+                )
+            processors = llama_cpp.LogitsProcessorList([hook(llama)])
+        matcher = StopMatcher(params.stop)
+        utf8 = Utf8Stream()
+        vocab = llama._model.vocab
+        with self._lock:
+            cached = _reused_prefix(list(llama._input_ids), ids) if llama.n_tokens else 0
+            llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+            t0 = time.perf_counter()
+            t_first: float | None = None
+            n_out = 0
+            hit: str | None = None
+            gen = llama.generate(
+                ids,
+                top_k=0,
+                top_p=params.top_p,
+                min_p=0.0,
+                typical_p=1.0,
+                temp=params.temperature,
+                repeat_penalty=1.0,
+                logits_processor=processors,
+            )
+            try:
+                tail, eog_seen, eog_stop = "", False, None
+                if budget <= 0:
+                    gen.close()
+                    gen = iter(())  # type: ignore[assignment]
+                for tok in gen:
+                    if t_first is None:
+                        t_first = time.perf_counter()
+                    n_out += 1
+                    if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                        piece = self.tokenizer.token_bytes(tok).decode("utf-8", errors="replace")
+                        eog_seen = True
+                        eog_stop = piece if piece in matcher.stops else None
+                        break
+                    text, hit = matcher.feed(utf8.feed(self.tokenizer.token_bytes(tok)))
+                    if hit is not None:
+                        tail = text
+                        break
+                    if text:
+                        yield Chunk(text)
+                    if n_out >= budget:
+                        break
+                if hit is None:
+                    tail, hit = matcher.feed(utf8.flush())
+                    if hit is None:
+                        tail += matcher.flush()
+                        hit = eog_stop
+                finish = "stop" if (hit is not None or eog_seen) else "length"
+            finally:
+                gen.close()  # type: ignore[union-attr]
+            t_end = time.perf_counter()
+            if t_first is None:
+                t_first = t_end
+            usage = {
+                "prompt_tokens": len(ids),
+                "completion_tokens": n_out,
+                "cached_tokens": cached,
+                "prefill_s": round(t_first - t0, 6),
+                "decode_s": round(t_end - t_first, 6),
+            }
+        # the last chunk is sent after the lock is released: a consumer that stops reading
+        # once it has seen finish_reason does not block the next request
+        yield Chunk(tail, finish_reason=finish, stop=hit, usage=usage)
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache: the next request evaluates its whole prompt.
+
+        Reusing a cached prefix changes the arithmetic slightly (the last prompt token is
+        evaluated alone instead of in a batch), so seeded sampling is reproducible for the
+        same prompt *and* the same cache state; call this before each request when you
+        need bit-identical results."""
+        with self._lock:
+            self.llama.reset()
+
+    def close(self) -> None:
+        llama = getattr(self, "llama", None)
+        if llama is not None:
+            llama.close()
+            self.llama = None  # type: ignore[assignment]
+
+
+def _reused_prefix(cached: list[int], ids: list[int]) -> int:
+    """How many prompt tokens ``Llama.generate`` will take from its KV cache."""
+    n = 0
+    for a, b in zip(cached, ids, strict=False):
+        if a != b:
+            break
+        n += 1
+    if n == len(ids) and len(cached) != len(ids):
+        n -= 1  # the last token is evaluated again to get fresh logits
+    return n
+
+
+class _NullStatus:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _loading_status(message: str, progress: bool | None) -> Any:
+    """A rich spinner on stderr while a model loads (off when stderr is not a terminal)."""
+    import sys
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return _NullStatus()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)

