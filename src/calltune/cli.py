@@ -65,6 +65,16 @@ def _system_prompt(system: str | None, sandbox: Any, uploads: list[Path] | None)
     return f"{system}\n\n{extra}" if system else extra
 
 
+def _format_for(format: str | None, eng: Any, sandbox: Any) -> Any:
+    """With the code interpreter on, a plain ```python answer (what code models write
+    instead of a call) runs as interpreter code."""
+    if sandbox is None:
+        return format
+    from .sandbox import with_code_fallback
+
+    return with_code_fallback(format or eng.default_format)
+
+
 def _load(model: str | None, engine: str | None, n_ctx: int | None):
     from .engines import load_engine
 
@@ -140,7 +150,7 @@ def run(
         agent = Agent(
             eng,
             toolbox,
-            format=format,
+            format=_format_for(format, eng, sandbox),
             system=_system_prompt(system, sandbox, upload),
             max_steps=max_steps,
             tool_choice=_tool_choice(tool_choice),
@@ -185,7 +195,7 @@ def chat(
     agent = Agent(
         eng,
         toolbox,
-        format=format,
+        format=_format_for(format, eng, sandbox),
         system=_system_prompt(system, sandbox, upload),
         guided=guided,
         params=SamplingParams(max_tokens=max_tokens, temperature=temperature),
