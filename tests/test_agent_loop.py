@@ -28,6 +28,12 @@ async def slow_lookup(key: str) -> str:
     return f"value-of-{key}"
 
 
+def make_agent(*args, **kwargs):
+    """Scripted runs here script every model turn, so call continuation (tested below) is off."""
+    kwargs.setdefault("continue_calls", False)
+    return Agent(*args, **kwargs)
+
+
 def hermes_call(name: str, **args) -> str:
     return "<tool_call>\n" + json.dumps({"name": name, "arguments": args}) + "\n</tool_call>"
 
@@ -36,7 +42,7 @@ def test_single_call_then_answer_hermes():
     eng = ScriptedEngine(
         [hermes_call("get_current_weather", location="Boston"), "It is 22 degrees in Boston."]
     )
-    result = Agent(eng, Toolbox([get_current_weather]), format="hermes").run("Weather in Boston?")
+    result = make_agent(eng, Toolbox([get_current_weather]), format="hermes").run("Weather in Boston?")
     assert result.answer == "It is 22 degrees in Boston."
     tr = result.trace
     assert tr.stopped == "answer"
@@ -61,7 +67,7 @@ def test_parallel_calls_run_concurrently():
     out = hermes_call("slow_lookup", key="a") + "\n" + hermes_call("slow_lookup", key="b")
     eng = ScriptedEngine([out, "a and b"])
     t0 = time.perf_counter()
-    result = Agent(eng, Toolbox([slow_lookup]), format="hermes").run("look up a and b")
+    result = make_agent(eng, Toolbox([slow_lookup]), format="hermes").run("look up a and b")
     elapsed = time.perf_counter() - t0
     assert [o["content"] for o in result.trace.observations] == ["value-of-a", "value-of-b"]
     assert len(result.trace.steps[0].tool_calls) == 2
@@ -71,7 +77,7 @@ def test_parallel_calls_run_concurrently():
 def test_chatglm3_call_stops_on_observation():
     call = 'get_current_weather\n```python\ntool_call(location="beijing", unit="celsius")\n```'
     eng = ScriptedEngine([call + "<|observation|>", "北京 22 度。<|user|>"], default_format="chatglm3")
-    result = Agent(eng, Toolbox([get_current_weather])).run("今天北京的天气怎么样？")
+    result = make_agent(eng, Toolbox([get_current_weather])).run("今天北京的天气怎么样？")
     assert result.trace.format == "chatglm3"
     assert result.trace.steps[0].stop == "<|observation|>"
     assert result.trace.tool_calls[0]["arguments"] == {"location": "beijing", "unit": "celsius"}
@@ -83,7 +89,7 @@ def test_hostile_call_becomes_observation_and_executes_nothing(tmp_path):
     marker = tmp_path / "pwned"
     hostile = f"get_current_weather\n```python\ntool_call(x=__import__('os').system('touch {marker}'))\n```"
     eng = ScriptedEngine([hostile, "sorry"], default_format="chatglm3")
-    result = Agent(eng, Toolbox([get_current_weather])).run("weather?")
+    result = make_agent(eng, Toolbox([get_current_weather])).run("weather?")
     assert not marker.exists()
     assert result.answer == "sorry"
     obs = result.trace.observations
@@ -99,7 +105,7 @@ def test_bad_arguments_and_unknown_tool_become_observations():
             "done",
         ]
     )
-    result = Agent(eng, Toolbox([get_current_weather])).run("x")
+    result = make_agent(eng, Toolbox([get_current_weather])).run("x")
     o1, o2 = result.trace.observations
     assert o1["ok"] is False and "unit" in o1["content"]
     assert o2["ok"] is False and "get_current_weather" in o2["content"]  # lists available tools
@@ -108,21 +114,21 @@ def test_bad_arguments_and_unknown_tool_become_observations():
 
 def test_max_steps_stops_loop():
     eng = ScriptedEngine([hermes_call("get_current_weather", location="X")], cycle=True)
-    result = Agent(eng, Toolbox([get_current_weather]), max_steps=3).run("loop forever")
+    result = make_agent(eng, Toolbox([get_current_weather]), max_steps=3).run("loop forever")
     assert result.trace.stopped == "max_steps"
     assert len(result.trace.steps) == 3
 
 
 def test_tool_choice_none_hides_tools():
     eng = ScriptedEngine(["Just text."])
-    result = Agent(eng, Toolbox([get_current_weather]), tool_choice="none").run("Weather?")
+    result = make_agent(eng, Toolbox([get_current_weather]), tool_choice="none").run("Weather?")
     assert "get_current_weather" not in result.trace.steps[0].prompt
     assert result.answer == "Just text."
 
 
 def test_named_tool_choice_must_exist():
     with pytest.raises(ValueError, match="not among the tools"):
-        Agent(
+        make_agent(
             ScriptedEngine([]),
             Toolbox([get_current_weather]),
             tool_choice={"type": "function", "function": {"name": "x"}},
@@ -131,7 +137,7 @@ def test_named_tool_choice_must_exist():
 
 def test_context_overflow_is_reported_not_raised():
     eng = ScriptedEngine(["x"], context_length=10)
-    result = Agent(eng, Toolbox([get_current_weather])).run("What's the weather like in Boston?")
+    result = make_agent(eng, Toolbox([get_current_weather])).run("What's the weather like in Boston?")
     assert result.trace.stopped == "error"
     assert "ContextLengthError" in result.trace.error
 
@@ -139,7 +145,7 @@ def test_context_overflow_is_reported_not_raised():
 def test_events_stream_content_and_calls():
     events = []
     eng = ScriptedEngine([hermes_call("get_current_weather", location="Oslo"), "Cold in Oslo."])
-    Agent(eng, Toolbox([get_current_weather]), on_event=lambda k, d: events.append((k, d))).run("Oslo?")
+    make_agent(eng, Toolbox([get_current_weather]), on_event=lambda k, d: events.append((k, d))).run("Oslo?")
     kinds = [k for k, _ in events]
     assert "call" in kinds and "observation" in kinds
     text = "".join(d for k, d in events if k == "text")
@@ -154,7 +160,7 @@ def test_chinese_tool_name_end_to_end():
         return f"{城市}：晴，25°C"
 
     eng = ScriptedEngine([hermes_call("查询天气", 城市="上海"), "上海今天晴，25°C。"])
-    result = Agent(eng, Toolbox([weather_zh])).run("上海天气怎么样？")
+    result = make_agent(eng, Toolbox([weather_zh])).run("上海天气怎么样？")
     assert result.trace.tool_calls[0]["name"] == "查询天气"
     assert result.trace.observations[0]["content"] == "上海：晴，25°C"
     assert "查询天气" in result.trace.steps[0].prompt
@@ -171,7 +177,7 @@ def test_repeated_call_is_not_executed_and_tools_are_withdrawn():
 
     same = hermes_call("counter", city="Boston")
     eng = ScriptedEngine([same, same, "It is 14 degrees."])
-    result = Agent(eng, Toolbox([counter])).run("Boston?")
+    result = make_agent(eng, Toolbox([counter])).run("Boston?")
     assert calls == ["Boston"]  # executed once
     assert result.answer == "It is 14 degrees."
     assert result.trace.steps[1].note.startswith("repeated call")
@@ -186,8 +192,52 @@ def test_huge_observation_is_clipped_for_the_model():
         return "x" * 50000
 
     eng = ScriptedEngine([hermes_call("big"), "ok"])
-    result = Agent(eng, Toolbox([big]), max_observation_chars=1000).run("go")
+    result = make_agent(eng, Toolbox([big]), max_observation_chars=1000).run("go")
     tool_msg = next(m for m in result.messages if m["role"] == "tool")
     assert tool_msg["content"].startswith("x" * 1000)
     assert "truncated: 49000 more characters" in tool_msg["content"]
     assert len(result.trace.observations[0]["content"]) == 50000  # the trace keeps everything
+
+
+def test_empty_answer_after_tool_results_is_retried_without_tools():
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="Oslo"), "", "Oslo: 22 degrees."])
+    result = make_agent(eng, Toolbox([get_current_weather])).run("Oslo?")
+    assert result.answer == "Oslo: 22 degrees."
+    assert result.trace.steps[1].note.startswith("empty answer")
+    assert "<tools>" not in result.trace.steps[2].prompt
+
+
+def test_empty_answer_without_tool_results_is_final():
+    eng = ScriptedEngine([""])
+    result = make_agent(eng, Toolbox([get_current_weather])).run("hm")
+    assert result.answer == "" and len(result.trace.steps) == 1
+
+
+def test_continuation_collects_a_second_call_in_the_same_turn():
+    boston = hermes_call("get_current_weather", location="Boston")
+    tokyo = hermes_call("get_current_weather", location="Tokyo")
+    # turn 1: one call, then (continued) a second call, then a continuation that is not a call
+    eng = ScriptedEngine([boston, tokyo, "", "Boston 22, Tokyo 22."])
+    result = Agent(eng, Toolbox([get_current_weather])).run("Boston and Tokyo?")
+    step = result.trace.steps[0]
+    assert [c["arguments"]["location"] for c in step.tool_calls] == ["Boston", "Tokyo"]
+    assert step.note.startswith("continued after the last call: 1 more")
+    assert len(step.observations) == 2
+    assert result.answer == "Boston 22, Tokyo 22."
+    # the continuation prompt is the first prompt + the first call
+    assert eng.prompts[1][: len(eng.prompts[0])] == eng.prompts[0]
+
+
+def test_continuation_drops_repeats_and_prose():
+    boston = hermes_call("get_current_weather", location="Boston")
+    eng = ScriptedEngine([boston, boston, "Sunny.", boston, "Some prose instead", "Sunny."])
+    result = Agent(eng, Toolbox([get_current_weather])).run("Boston?")
+    assert len(result.trace.steps[0].tool_calls) == 1
+    assert result.answer == "Sunny."
+
+
+def test_no_continuation_when_parallel_calls_are_off():
+    boston = hermes_call("get_current_weather", location="Boston")
+    eng = ScriptedEngine([boston, "Sunny."])
+    result = Agent(eng, Toolbox([get_current_weather]), parallel_tool_calls=False).run("Boston?")
+    assert result.answer == "Sunny." and len(eng.prompts) == 2

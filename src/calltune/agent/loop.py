@@ -13,6 +13,7 @@ from ..engines.base import ContextLengthError, Engine, EngineError, SamplingPara
 from ..formats.base import ChatFormat
 from ..messages import normalize_messages
 from ..types import ParseResult, ToolCall
+from .continuation import continue_calls, should_continue
 from .trace import StepTrace, Trace
 
 #: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
@@ -81,6 +82,7 @@ class Agent:
         parallel_tool_calls: bool = True,
         on_event: EventHandler | None = None,
         max_observation_chars: int = 16000,
+        continue_calls: bool = True,
     ):
         from ..formats import get_format
         from ..tools import Toolbox
@@ -103,6 +105,7 @@ class Agent:
         self.parallel_tool_calls = parallel_tool_calls
         self.on_event = on_event
         self.max_observation_chars = max_observation_chars
+        self.continue_calls = continue_calls
         if self.tool_choice.startswith("named:"):
             name = self.tool_choice[6:]
             if name not in self.toolbox.names():
@@ -133,6 +136,7 @@ class Agent:
             for step in range(self.max_steps):
                 self._emit("step", step)
                 parsed, st = self._model_turn(messages, specs, mode, step)
+                st.observations_seen = any(m["role"] == "tool" for m in messages)
                 trace.steps.append(st)
                 calls = list(parsed.tool_calls)
                 for code in parsed.code:
@@ -149,6 +153,11 @@ class Agent:
                 if mode == "none" and (calls or parsed.errors):
                     st.note = "call(s) ignored: no tools were on offer for this turn"
                     calls, parsed.errors = [], []
+                if not calls and not parsed.errors and not parsed.content.strip() and mode != "none" and st.observations_seen:
+                    # an empty turn after tool results: ask again with no tools on offer
+                    st.note = "empty answer; next turn without tools"
+                    mode = "none"
+                    continue
                 if not calls and not parsed.errors:
                     messages.append({"role": "assistant", "content": parsed.content})
                     trace.answer = parsed.content
@@ -233,15 +242,31 @@ class Agent:
             for d in sp.finish():
                 if d.kind == "content":
                     self._emit("text", d.text)
-        latency = time.perf_counter() - t0
         raw = "".join(parts)
         parsed = self._parse(raw, offered)
-        usage = (last.usage if last else None) or {}
+        usage = dict((last.usage if last else None) or {})
+        finish = (last.finish_reason if last else None) or "stop"
+        note = ""
+        if (
+            self.continue_calls
+            and self.parallel_tool_calls
+            and constraint is None
+            and mode != "none"
+            and should_continue(self.format, parsed, finish, last.stop if last else None)
+        ):
+            n_before = len(parsed.tool_calls)
+            raw, parsed, extra = continue_calls(
+                self.engine, self.format, prompt, raw, parsed, lambda t: self._parse(t, offered), params
+            )
+            usage["completion_tokens"] = int(usage.get("completion_tokens", 0)) + extra["completion_tokens"]
+            if len(parsed.tool_calls) > n_before:
+                note = f"continued after the last call: {len(parsed.tool_calls) - n_before} more call(s)"
+        latency = time.perf_counter() - t0
         st = StepTrace(
             index=index,
             prompt=prompt_text,
             raw_output=raw,
-            finish_reason=(last.finish_reason if last else None) or "stop",
+            finish_reason=finish,
             stop=last.stop if last else None,
             content=parsed.content,
             tool_calls=[c.to_dict() for c in parsed.tool_calls],
@@ -250,6 +275,7 @@ class Agent:
             completion_tokens=int(usage.get("completion_tokens", 0)),
             latency_s=latency,
             guided=constraint is not None,
+            note=note,
         )
         return parsed, st
 

@@ -24,6 +24,7 @@ class StepTrace:
     tools_s: float = 0.0
     guided: bool = False
     note: str = ""
+    observations_seen: bool = False
 
 
 @dataclass
