@@ -1,0 +1,252 @@
+"""``calltune eval bfcl`` and ``calltune eval report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+SYSTEM_NAMES = (
+    "calltune",
+    "calltune-guided",
+    "calltune-unguided",
+    "calltune+sysprompt",
+    "llama-cpp-native",
+    "endpoint",
+)
+
+
+def build_systems(
+    names: list[str],
+    *,
+    model: str | None,
+    engine: str | None,
+    format: str | None,
+    endpoint: str | None,
+    endpoint_model: str | None,
+    api_key: str | None,
+    max_tokens: int,
+    n_ctx: int | None = None,
+    system: str | None = None,
+) -> tuple[list[Any], Any]:
+    """Build the systems under test; a local engine is loaded once and shared. Returns (systems, engine)."""
+    from .systems import TOOL_USE_SYSTEM_PROMPT, CalltuneSystem, LlamaCppNativeSystem, OpenAIEndpointSystem
+
+    for n in names:
+        if n not in SYSTEM_NAMES:
+            raise typer.BadParameter(f"unknown system {n!r}; choose from {', '.join(SYSTEM_NAMES)}")
+    eng = None
+    if any(n != "endpoint" for n in names):
+        from ..engines import load_engine
+
+        kw: dict[str, Any] = {"engine": engine} if engine else {}
+        if n_ctx:
+            kw["n_ctx"] = n_ctx
+        eng = load_engine(model, **kw)
+    systems: list[Any] = []
+    for n in names:
+        if n == "calltune":
+            systems.append(
+                CalltuneSystem(
+                    eng, format=format, guided=None, name="calltune", max_tokens=max_tokens, system=system
+                )
+            )
+        elif n == "calltune-guided":
+            systems.append(
+                CalltuneSystem(eng, format=format, guided=True, name=n, max_tokens=max_tokens, system=system)
+            )
+        elif n == "calltune-unguided":
+            systems.append(
+                CalltuneSystem(eng, format=format, guided=False, name=n, max_tokens=max_tokens, system=system)
+            )
+        elif n == "calltune+sysprompt":
+            sp = system or TOOL_USE_SYSTEM_PROMPT
+            systems.append(
+                CalltuneSystem(eng, format=format, guided=None, name=n, max_tokens=max_tokens, system=sp)
+            )
+        elif n == "llama-cpp-native":
+            systems.append(LlamaCppNativeSystem(eng, max_tokens=max_tokens))
+        elif n == "endpoint":
+            if not endpoint:
+                raise typer.BadParameter("the 'endpoint' system needs --endpoint URL")
+            systems.append(OpenAIEndpointSystem(endpoint, endpoint_model, api_key, max_tokens=max_tokens))
+    return systems, eng
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` command group to the main app."""
+    ev = typer.Typer(help="Evaluate function calling on BFCL with BFCL's own checker.", no_args_is_help=True)
+
+    @ev.command("bfcl")
+    def bfcl(
+        model: Annotated[
+            str | None, typer.Option("--model", "-m", help="Model (default: the embedded GGUF).")
+        ] = None,
+        engine: Annotated[
+            str | None, typer.Option("--engine", help="llamacpp | transformers | openai.")
+        ] = None,
+        format: Annotated[
+            str | None, typer.Option("--format", "-f", help="Chat format (default: from the model).")
+        ] = None,
+        categories: Annotated[
+            str,
+            typer.Option("--categories", "-c", help="Comma-separated BFCL categories, or 'all'."),
+        ] = "simple_python,multiple,parallel,parallel_multiple,irrelevance,live_simple,live_multiple",
+        limit: Annotated[
+            int | None,
+            typer.Option("--limit", "-n", help="Cases per category (seeded subset); all when omitted."),
+        ] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the --limit subset.")] = 0,
+        systems: Annotated[
+            str,
+            typer.Option(
+                "--systems", "-s", help=f"Comma-separated systems under test: {', '.join(SYSTEM_NAMES)}."
+            ),
+        ] = "calltune",
+        endpoint: Annotated[
+            str | None,
+            typer.Option("--endpoint", help="OpenAI-compatible base URL (adds the 'endpoint' system)."),
+        ] = None,
+        endpoint_model: Annotated[
+            str | None, typer.Option("--endpoint-model", help="Model name for --endpoint.")
+        ] = None,
+        api_key: Annotated[str | None, typer.Option("--api-key", help="API key for --endpoint.")] = None,
+        max_tokens: Annotated[int, typer.Option("--max-tokens", help="Completion budget per case.")] = 384,
+        system: Annotated[
+            str | None,
+            typer.Option(
+                "--system", help="System prompt for calltune's systems (default: the format's own)."
+            ),
+        ] = None,
+        n_ctx: Annotated[
+            int | None, typer.Option("--n-ctx", help="Context window for the local engine.")
+        ] = None,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Run directory (rerun it to resume).")] = Path(
+            "runs/eval-bfcl"
+        ),
+        data_dir: Annotated[
+            Path | None, typer.Option("--data-dir", help="BFCL data directory (default: bfcl-eval's).")
+        ] = None,
+        lock_file: Annotated[
+            Path | None,
+            typer.Option("--lock-file", help="flock this file while cases run (shared machines)."),
+        ] = None,
+        lock_slice: Annotated[
+            float,
+            typer.Option("--lock-slice", help="Release --lock-file after this many seconds, between cases."),
+        ] = 120.0,
+    ) -> None:
+        """Run BFCL's single-turn AST categories; the calls are judged by bfcl-eval's checker."""
+        from .bfcl_data import BfclDataError, load_cases, parse_categories
+        from .report import markdown
+        from .runner import run_bfcl
+
+        console = Console()
+        try:
+            cats = parse_categories(categories)
+            cases = load_cases(cats, limit, seed, data_dir)
+        except BfclDataError as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+        names = [s.strip() for s in systems.split(",") if s.strip()]
+        if endpoint and "endpoint" not in names:
+            names.append("endpoint")
+        try:
+            sys_objs, eng = build_systems(
+                names,
+                model=model,
+                engine=engine,
+                format=format,
+                endpoint=endpoint,
+                endpoint_model=endpoint_model,
+                api_key=api_key,
+                max_tokens=max_tokens,
+                n_ctx=n_ctx,
+                system=system,
+            )
+        except (FileNotFoundError, ValueError, RuntimeError) as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+        config = {
+            "categories": cats,
+            "limit": limit,
+            "seed": seed,
+            "model": model or "default",
+            "format": format,
+            "max_tokens": max_tokens,
+            "endpoint": endpoint,
+            "system": system,
+        }
+        try:
+            summary = run_bfcl(
+                sys_objs, cases, out, lock_file=lock_file, lock_slice_s=lock_slice, config=config
+            )
+        finally:
+            if eng is not None:
+                eng.close()
+        typer.echo(markdown(summary))
+        console.print(f"results: {out}/report.md, {out}/summary.json, {out}/accuracy.png")
+
+    @ev.command("report")
+    def report(
+        runs: Annotated[list[Path], typer.Argument(help="Run directories to put side by side.")],
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write summary.json, report.md, accuracy.png here.")
+        ] = None,
+        all_cases: Annotated[
+            bool, typer.Option("--all-cases", help="Count every case, not only those all systems finished.")
+        ] = False,
+        only: Annotated[
+            str | None, typer.Option("--only", help="Comma-separated systems (labels) to include.")
+        ] = None,
+    ) -> None:
+        """Side-by-side table (and chart with --out) of one or more BFCL runs."""
+        from .report import compare_runs, markdown, summarize, write_report
+
+        console = Console()
+        try:
+            merged = compare_runs(runs)
+        except FileNotFoundError as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+        if only:
+            keep = [s.strip() for s in only.split(",") if s.strip()]
+            missing = [k for k in keep if k not in merged]
+            if missing:
+                console.print(
+                    f"[red]error:[/red] no system {missing[0]!r}; the runs have: {', '.join(merged)}"
+                )
+                raise typer.Exit(2)
+            merged = {k: merged[k] for k in keep}
+        if out is not None:
+            summary = write_report(merged, out, common=not all_cases)
+        else:
+            summary = summarize(merged, common=not all_cases)
+        typer.echo(markdown(summary))
+
+    @ev.command("rescore")
+    def rescore_cmd(
+        run: Annotated[Path, typer.Argument(help="A run directory.")],
+        source: Annotated[str, typer.Option("--from", help="System whose stored raw outputs are re-parsed.")],
+        target: Annotated[str, typer.Option("--as", help="Name of the re-scored system.")],
+        format: Annotated[
+            str, typer.Option("--format", "-f", help="Chat format that parses the outputs.")
+        ] = "hermes",
+        data_dir: Annotated[Path | None, typer.Option("--data-dir", help="BFCL data directory.")] = None,
+    ) -> None:
+        """Re-parse a system's stored outputs with the current format parser and judge them again
+        (no generation): shows what a parser change does on the very same model outputs."""
+        from .report import markdown
+        from .runner import rescore
+
+        console = Console()
+        try:
+            summary = rescore(run, source, target, format, data_dir)
+        except (FileNotFoundError, ValueError) as e:
+            console.print(f"[red]error:[/red] {e}")
+            raise typer.Exit(2) from None
+        typer.echo(markdown(summary))
+
+    app.add_typer(ev, name="eval")

@@ -1,0 +1,310 @@
+"""The BFCL runner: every system under test answers the same cases in one run.
+
+Layout of a run directory::
+
+    run.json                config (categories, limit, seed, systems)
+    cases/<system>.jsonl    one record per case (id, prompt, raw output, calls, verdict, ...)
+    summary.json            accuracy per category and system, latency mean/p95, tokens, error types
+    report.md               the same as Markdown tables
+    accuracy.png            grouped bar chart
+
+Resumable: records are appended and flushed case by case; a rerun with the same
+directory skips ids a system has already finished. Cases are interleaved across
+categories, and every system answers a case before the next one starts, so a run
+stopped at any point has compared the systems on the same cases.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .bfcl_checker import check_case
+from .bfcl_data import BfclCase
+from .convert import bfcl_to_tools, map_calls_back
+from .report import CASES_DIR, read_records, system_file_name, write_report
+from .systems import System, SystemOutput
+
+
+class _SlicedLock:
+    """An exclusive ``flock`` on ``path`` held for at most ``slice_s`` seconds at a time:
+    taken before a case, released after the case that ends the slice, so other heavy jobs
+    on a shared machine get their turn (no-op when ``path`` is None)."""
+
+    def __init__(self, path: str | Path | None, slice_s: float = 120.0):
+        self.path = path
+        self.slice_s = slice_s
+        self._fh: Any = None
+        self._since = 0.0
+
+    def before_case(self) -> None:
+        if self.path is None or self._fh is not None:
+            return
+        self._fh = open(self.path, "a")  # noqa: SIM115 - held across cases
+        fcntl.flock(self._fh, fcntl.LOCK_EX)
+        self._since = time.monotonic()
+
+    def after_case(self) -> None:
+        if self._fh is not None and time.monotonic() - self._since >= self.slice_s:
+            self.release()
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def _open_append(path: Path) -> Any:
+    """Open a JSONL file for appending; a torn last line (a killed run) is ended first so
+    the next record starts on a line of its own."""
+    fh = path.open("a+b")
+    if fh.tell() > 0:
+        fh.seek(-1, 2)
+        if fh.read(1) != b"\n":
+            fh.write(b"\n")
+    fh.close()
+    return path.open("a", encoding="utf-8")
+
+
+def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[str, Any]:
+    """Map the calls back to BFCL names and judge them with BFCL's checker."""
+    bfcl_calls = map_calls_back(out.calls, name_map)
+    if out.parse_errors and not out.calls and case.possible_answer is not None:
+        # the model tried to call but nothing parsed: BFCL calls this a decoder failure
+        verdict_d = {
+            "valid": False,
+            "error_type": "ast_decoder:decoder_failed",
+            "errors": [e.get("message", "") for e in out.parse_errors][:3],
+        }
+    else:
+        verdict_d = check_case(case.category, case.functions, bfcl_calls, case.possible_answer).to_dict()
+    return {
+        "id": case.id,
+        "category": case.category,
+        "valid": bool(verdict_d["valid"]),
+        "error_type": verdict_d["error_type"],
+        "errors": _short(verdict_d["errors"]),
+        "prompt": out.prompt,
+        "raw": out.raw,
+        "calls": [c.to_dict() for c in out.calls],
+        "calls_bfcl": [{n: a} for n, a in bfcl_calls],
+        "parse_errors": out.parse_errors,
+        "latency_s": round(out.latency_s, 4),
+        "prompt_tokens": out.prompt_tokens,
+        "completion_tokens": out.completion_tokens,
+        "finish_reason": out.finish_reason,
+        "guided": out.guided,
+    }
+
+
+def _short(errors: list[Any], limit: int = 1000) -> list[Any]:
+    s = json.dumps(errors, ensure_ascii=False, default=str)
+    return errors if len(s) <= limit else [s[:limit] + " …"]
+
+
+def run_case(system: System, case: BfclCase) -> dict[str, Any]:
+    """One system on one case → a record (a system exception becomes a failed record)."""
+    tools, name_map = bfcl_to_tools(case.functions)
+    t0 = time.perf_counter()
+    try:
+        out = system.answer(case.messages, tools)
+    except Exception as e:  # noqa: BLE001 - one failing case must not end the run
+        rec = {
+            "id": case.id,
+            "category": case.category,
+            "valid": False,
+            "error_type": f"system_error:{type(e).__name__}",
+            "errors": [str(e)[:500]],
+            "prompt": "",
+            "raw": "",
+            "calls": [],
+            "calls_bfcl": [],
+            "parse_errors": [],
+            "latency_s": round(time.perf_counter() - t0, 4),
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "finish_reason": "error",
+            "guided": False,
+        }
+    else:
+        rec = judge(case, out, name_map)
+    rec["system"] = system.name
+    return rec
+
+
+class _Progress:
+    """Rich progress bar with the running accuracy of each system (no-op when disabled)."""
+
+    def __init__(self, enabled: bool, total: int, names: Sequence[str], done: dict[str, list[bool]]):
+        self.enabled = enabled and total > 0
+        self.names = names
+        self.done = done
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.p = Progress(
+                TextColumn("[bold]BFCL"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+            )
+            self.task = self.p.add_task(self._desc(), total=total)
+
+    def _desc(self) -> str:
+        parts = []
+        for n in self.names:
+            v = self.done.get(n, [])
+            acc = f"{100 * sum(v) / len(v):.1f}%" if v else "–"
+            parts.append(f"{n} {acc}")
+        return " | ".join(parts)
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.p.__enter__()
+        return self
+
+    def advance(self) -> None:
+        if self.enabled:
+            self.p.update(self.task, advance=1, description=self._desc())
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self.p.__exit__(*exc)
+
+
+def run_bfcl(
+    systems: Sequence[System],
+    cases: Sequence[BfclCase],
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    lock_file: str | Path | None = None,
+    lock_slice_s: float = 120.0,
+    config: dict[str, Any] | None = None,
+    title: str = "BFCL results",
+) -> dict[str, Any]:
+    """Run every system on every case (skipping finished ones), then write the report.
+
+    ``lock_file``: hold an exclusive ``flock`` on it while cases run, released at the first
+    case boundary after ``lock_slice_s`` seconds, so a long run on a shared machine lets
+    other heavy jobs in between. Returns the summary dict.
+    """
+    if not systems:
+        raise ValueError("no system to evaluate")
+    names = [s.name for s in systems]
+    if len(set(names)) != len(names):
+        raise ValueError(f"system names must be unique, got {names}")
+    out = Path(out_dir)
+    (out / CASES_DIR).mkdir(parents=True, exist_ok=True)
+    cfg = dict(config or {})
+    cfg["systems"] = names
+    cfg["n_cases"] = len(cases)
+    (out / "run.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    wanted = {c.id for c in cases}
+    finished: dict[str, set[str]] = {}
+    verdicts: dict[str, list[bool]] = {}
+    for n in names:
+        prior = [r for r in read_records(out / CASES_DIR / system_file_name(n)) if r.get("id") in wanted]
+        finished[n] = {r["id"] for r in prior}
+        verdicts[n] = [bool(r.get("valid")) for r in prior]
+
+    todo = [c for c in cases if any(c.id not in finished[n] for n in names)]
+    handles = {n: _open_append(out / CASES_DIR / system_file_name(n)) for n in names}
+    lock = _SlicedLock(lock_file, lock_slice_s)
+    try:
+        with _Progress(progress, len(todo), names, verdicts) as bar:
+            for case in todo:
+                for sysobj in systems:
+                    if case.id in finished[sysobj.name]:
+                        continue
+                    lock.before_case()
+                    rec = run_case(sysobj, case)
+                    lock.after_case()
+                    fh = handles[sysobj.name]
+                    fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+                    fh.flush()
+                    finished[sysobj.name].add(case.id)
+                    verdicts[sysobj.name].append(rec["valid"])
+                bar.advance()
+    finally:
+        lock.release()
+        for fh in handles.values():
+            fh.close()
+    return write_report(collect(out, names, wanted), out, title=title)
+
+
+def collect(
+    out_dir: str | Path, names: Sequence[str], ids: set[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Records of the given systems in a run directory (last record per id wins)."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for n in names:
+        by_id = {
+            r["id"]: r
+            for r in read_records(Path(out_dir) / CASES_DIR / system_file_name(n))
+            if ids is None or r["id"] in ids
+        }
+        runs[n] = list(by_id.values())
+    return runs
+
+
+def rescore(
+    run_dir: str | Path,
+    source: str,
+    target: str,
+    format: Any,
+    data_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
+    judge them again, as system ``target`` in the same run directory (no generation).
+
+    Use it when the format's parser changed: the model's text is the same, only how it is
+    read differs. Returns the run's summary (all systems of the directory)."""
+    import inspect
+
+    from .bfcl_data import load_category
+    from .report import load_run
+
+    if isinstance(format, str):
+        from ..formats import get_format
+
+        format = get_format(format)
+    runs = load_run(run_dir)
+    if source not in runs:
+        raise ValueError(f"no system {source!r} in {run_dir}; it has: {', '.join(runs)}")
+    if target in runs or target == source:
+        raise ValueError(f"system {target!r} already exists in {run_dir}")
+    cases: dict[str, BfclCase] = {}
+    for cat in sorted({r["category"] for r in runs[source]}):
+        cases.update({c.id: c for c in load_category(cat, data_dir)})
+    takes_names = "tool_names" in inspect.signature(format.parse).parameters
+    path = Path(run_dir) / CASES_DIR / system_file_name(target)
+    with path.open("w", encoding="utf-8") as fh:
+        for old in runs[source]:
+            case = cases[old["id"]]
+            tools, name_map = bfcl_to_tools(case.functions)
+            names = [t["function"]["name"] for t in tools]
+            parsed = format.parse(old["raw"], tool_names=names) if takes_names else format.parse(old["raw"])
+            out = SystemOutput(
+                raw=old["raw"],
+                calls=list(parsed.tool_calls),
+                prompt=old.get("prompt", ""),
+                parse_errors=[e.to_dict() for e in parsed.errors],
+                prompt_tokens=int(old.get("prompt_tokens") or 0),
+                completion_tokens=int(old.get("completion_tokens") or 0),
+                latency_s=float(old.get("latency_s") or 0.0),
+                finish_reason=str(old.get("finish_reason") or "stop"),
+                guided=bool(old.get("guided")),
+            )
+            rec = judge(case, out, name_map)
+            rec["system"] = target
+            rec["rescored_from"] = source
+            fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+    return write_report(load_run(run_dir), run_dir)

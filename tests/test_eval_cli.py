@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import typer
+from eval_fixtures import write_data
+from typer.testing import CliRunner
+
+pytest.importorskip("bfcl_eval")
+
+from calltune.engines.scripted import ScriptedEngine  # noqa: E402
+from calltune.eval.cli import register  # noqa: E402
+from calltune.eval.systems import OpenAIEndpointSystem  # noqa: E402
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None: ...
+
+    register(app)
+    return app
+
+
+def test_cli_bfcl_then_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = write_data(tmp_path / "data")
+    call = '<tool_call>\n{"name": "weather_temperature", "arguments": {"city": "Oslo"}}\n</tool_call>'
+    import calltune.engines as engines
+
+    monkeypatch.setattr(engines, "load_engine", lambda model=None, **kw: ScriptedEngine([call], cycle=True))
+    runner = CliRunner()
+    out = tmp_path / "run"
+    args = ["eval", "bfcl", "--data-dir", str(data), "-c", "parallel,irrelevance", "--format", "hermes"]
+    r = runner.invoke(_app(), [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((out / "summary.json").read_text())
+    cats = summary["systems"]["calltune"]["categories"]
+    assert (cats["parallel"]["correct"], cats["parallel"]["error_types"]) == (
+        0,
+        {"parallel_function_checker_no_order:wrong_count": 1},
+    )
+    assert (cats["irrelevance"]["correct"], cats["irrelevance"]["error_types"]) == (
+        0,
+        {"irrelevance_error:decoder_success": 1},
+    )
+    assert json.loads((out / "run.json").read_text())["categories"] == ["parallel", "irrelevance"]
+    r = runner.invoke(_app(), ["eval", "report", str(out), str(out), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    assert "| category | run/calltune | run/calltune#2 |" in r.output
+    assert "| parallel | 0.0 % (0/1) | 0.0 % (0/1) |" in r.output
+    assert (tmp_path / "rep" / "accuracy.png").is_file()
+    r = runner.invoke(_app(), ["eval", "report", str(out), str(out), "--only", "run/calltune#2"])
+    assert r.exit_code == 0 and "| category | run/calltune#2 |" in r.output
+    r = runner.invoke(
+        _app(), ["eval", "rescore", str(out), "--from", "calltune", "--as", "re", "--data-dir", str(data)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "| category | calltune | re |" in r.output
+    r = runner.invoke(
+        _app(), ["eval", "rescore", str(out), "--from", "nope", "--as", "x", "--data-dir", str(data)]
+    )
+    assert r.exit_code == 2 and "no system 'nope'" in r.output
+    r = runner.invoke(_app(), [*args[:-2], "-c", "simple_java", "--out", str(out)])
+    assert r.exit_code == 2 and "unknown BFCL category 'simple_java'" in r.output
+
+
+def test_endpoint_system_speaks_openai_chat_completions() -> None:
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models":
+            return httpx.Response(200, json={"data": [{"id": "m1"}]})
+        body = json.loads(request.content)
+        seen.append(body)
+        assert request.headers["authorization"] == "Bearer k"
+        msg = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "x", "type": "function", "function": {"name": "f", "arguments": '{"a": [1, 2]}'}}
+            ],
+        }
+        return httpx.Response(
+            200,
+            json={
+                "choices": [{"message": msg, "finish_reason": "tool_calls"}],
+                "usage": {"prompt_tokens": 5, "completion_tokens": 3},
+            },
+        )
+
+    s = OpenAIEndpointSystem("http://127.0.0.1:9", api_key="k", transport=httpx.MockTransport(handler))
+    assert (s.model, s.name) == ("m1", "endpoint:m1")
+    tools = [
+        {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
+    ]
+    out = s.answer([{"role": "user", "content": "q"}], tools)
+    assert seen[0]["tool_choice"] == "auto" and seen[0]["model"] == "m1" and seen[0]["temperature"] == 0.0
+    assert [(c.name, c.arguments) for c in out.calls] == [("f", {"a": [1, 2]})]
+    assert (out.prompt_tokens, out.completion_tokens) == (5, 3)
