@@ -1,0 +1,7 @@
+"""Errors of the guided-decoding package."""
+
+from __future__ import annotations
+
+
+class GuidedError(ValueError):
+    """A constraint could not be built or applied (bad mode, unknown tool, unsupported schema...)."""

@@ -1,0 +1,102 @@
+"""xgrammar ``TokenizerInfo`` for the engines calltune runs locally: llama.cpp and transformers.
+
+A grammar is compiled once per (tokenizer, grammar); the token masks it produces
+need every token's exact bytes. Two sources:
+
+- a loaded ``llama_cpp.Llama``: each id's piece as llama.cpp detokenizes it (special
+  tokens included, as their text), so the vocabulary is RAW bytes;
+- a transformers tokenizer, through ``TokenizerInfo.from_huggingface``.
+
+Stop tokens (those allowed once the grammar is complete) are the model's end-of-
+generation tokens.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import weakref
+from typing import Any
+
+import xgrammar as xgr
+
+_LLAMA_CACHE: weakref.WeakKeyDictionary[Any, xgr.TokenizerInfo] = weakref.WeakKeyDictionary()
+_HF_CACHE: dict[tuple[int, int | None], tuple[Any, xgr.TokenizerInfo]] = {}
+
+
+def byte_tokenizer_info() -> xgr.TokenizerInfo:
+    """A vocabulary of the 256 single bytes plus one stop token (id 256): for checking text."""
+    global _BYTE_INFO
+    if _BYTE_INFO is None:
+        vocab = [bytes([i]) for i in range(256)] + [b"</s>"]
+        _BYTE_INFO = xgr.TokenizerInfo(vocab, xgr.VocabType.RAW, stop_token_ids=[256])
+    return _BYTE_INFO
+
+
+_BYTE_INFO: xgr.TokenizerInfo | None = None
+
+
+def llama_pieces(llama: Any) -> list[bytes]:
+    """Every token's bytes as llama.cpp writes them (special tokens as their text)."""
+    import llama_cpp
+
+    vocab = llama._model.vocab
+    to_piece = llama_cpp.llama_token_to_piece
+    size = 256
+    buf = ctypes.create_string_buffer(size)
+    out: list[bytes] = []
+    for tok in range(int(llama.n_vocab())):
+        n = to_piece(vocab, tok, buf, size, 0, True)
+        if n < 0:  # longer than the buffer: rare
+            big = ctypes.create_string_buffer(-n)
+            n = to_piece(vocab, tok, big, -n, 0, True)
+            out.append(big.raw[:n])
+        else:
+            out.append(buf.raw[:n])
+    return out
+
+
+def llama_eog_ids(llama: Any) -> list[int]:
+    """Every end-of-generation token id of a loaded llama.cpp model."""
+    import llama_cpp
+
+    vocab = llama._model.vocab
+    return [i for i in range(llama.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, i)]
+
+
+def from_llama(llama: Any) -> xgr.TokenizerInfo:
+    """TokenizerInfo of a loaded ``llama_cpp.Llama`` (cached per Llama object)."""
+    try:
+        return _LLAMA_CACHE[llama]
+    except (KeyError, TypeError):
+        pass
+    n = int(llama.n_vocab())
+    vocab = llama_pieces(llama)
+    stops = llama_eog_ids(llama)
+    info = xgr.TokenizerInfo(vocab, xgr.VocabType.RAW, vocab_size=n, stop_token_ids=stops)
+    try:
+        _LLAMA_CACHE[llama] = info
+    except TypeError:
+        pass
+    return info
+
+
+def from_huggingface(
+    tokenizer: Any, vocab_size: int | None = None, stop_token_ids: list[int] | None = None
+) -> xgr.TokenizerInfo:
+    """TokenizerInfo of a transformers tokenizer (cached per tokenizer object and vocab size)."""
+    key = (id(tokenizer), vocab_size)
+    hit = _HF_CACHE.get(key)
+    if hit is not None and hit[0] is tokenizer:
+        return hit[1]
+    stops = stop_token_ids
+    if stops is None:
+        stops = []
+        for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
+            tid = tokenizer.convert_tokens_to_ids(tok) if tok in tokenizer.get_vocab() else None
+            if isinstance(tid, int) and tid >= 0:
+                stops.append(tid)
+        if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
+            stops.append(int(tokenizer.eos_token_id))
+    info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stops or None)
+    _HF_CACHE[key] = (tokenizer, info)
+    return info
