@@ -11,7 +11,6 @@ when the cache is a plain full-attention cache.
 from __future__ import annotations
 
 import functools
-
 import json
 import os
 import threading
