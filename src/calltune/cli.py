@@ -24,13 +24,37 @@ out = Console()
 
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", "-m", help="'default' (embedded Qwen2.5-Coder-1.5B GGUF), a .gguf path, a model dir, a calltune training run, or an OpenAI-compatible URL."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="'default' (embedded Qwen2.5-Coder-1.5B GGUF), a .gguf path, a model dir, a calltune training run, or an OpenAI-compatible URL.",
+    ),
 ]
-EngineOpt = Annotated[str | None, typer.Option("--engine", help="llamacpp | transformers | openai (default: from --model).")]
-FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="chatglm3 | hermes | glm4 (default: from the model's chat template).")]
-ToolsOpt = Annotated[list[Path] | None, typer.Option("--tools", "-t", help="A Python file whose @tool functions the model may call (repeatable).")]
-BuiltinOpt = Annotated[list[str] | None, typer.Option("--builtin", "-b", help="Built-in tool: calculator, datetime, python (repeatable).")]
-UploadOpt = Annotated[list[Path] | None, typer.Option("--upload", help="File to put in the code interpreter's data folder (implies --builtin python).")]
+EngineOpt = Annotated[
+    str | None, typer.Option("--engine", help="llamacpp | transformers | openai (default: from --model).")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format", "-f", help="chatglm3 | hermes | glm4 (default: from the model's chat template)."
+    ),
+]
+ToolsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--tools", "-t", help="A Python file whose @tool functions the model may call (repeatable)."
+    ),
+]
+BuiltinOpt = Annotated[
+    list[str] | None,
+    typer.Option("--builtin", "-b", help="Built-in tool: calculator, datetime, python (repeatable)."),
+]
+UploadOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--upload", help="File to put in the code interpreter's data folder (implies --builtin python)."
+    ),
+]
 
 
 def _build_toolbox(tools: list[Path] | None, builtins: list[str] | None, uploads: list[Path] | None):
@@ -132,7 +156,12 @@ def run(
     format: FormatOpt = None,
     system: Annotated[str | None, typer.Option(help="System prompt.")] = None,
     tool_choice: Annotated[str, typer.Option(help="auto | none | required | a tool name.")] = "auto",
-    guided: Annotated[bool | None, typer.Option("--guided/--no-guided", help="Force guided decoding on/off (default: on where it helps).")] = None,
+    guided: Annotated[
+        bool | None,
+        typer.Option(
+            "--guided/--no-guided", help="Force guided decoding on/off (default: on where it helps)."
+        ),
+    ] = None,
     max_steps: Annotated[int, typer.Option(help="Most model turns before giving up.")] = 8,
     max_tokens: Annotated[int, typer.Option(help="Most tokens per model turn.")] = 512,
     temperature: Annotated[float, typer.Option()] = 0.0,
@@ -166,7 +195,9 @@ def run(
         sys.stdout.write(result.to_json() + "\n")
     else:
         err.print()
-        out.print(Panel(result.answer or "(no answer)", title="answer", border_style="green"), highlight=False)
+        out.print(
+            Panel(result.answer or "(no answer)", title="answer", border_style="green"), highlight=False
+        )
     if result.trace.stopped == "error":
         err.print(f"[red]error:[/red] {result.trace.error}")
         raise typer.Exit(1)

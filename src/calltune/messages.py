@@ -60,7 +60,13 @@ def normalize_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if not isinstance(args, str):
                     args = json.dumps(args, ensure_ascii=False)
                 cid = c.get("id") or new_call_id()
-                calls.append({"id": cid, "type": "function", "function": {"name": fn.get("name", ""), "arguments": args}})
+                calls.append(
+                    {
+                        "id": cid,
+                        "type": "function",
+                        "function": {"name": fn.get("name", ""), "arguments": args},
+                    }
+                )
             if calls:
                 msg["tool_calls"] = calls
                 pending = [(c["id"], c["function"]["name"]) for c in calls]
@@ -85,7 +91,14 @@ def normalize_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     name = name or match[0][1]
                 elif not any(cid == c["id"] for o in out for c in o.get("tool_calls", [])):
                     raise MessageError(f"messages[{i}]: tool_call_id {cid!r} matches no earlier tool call")
-            out.append({"role": "tool", "content": _content_text(m.get("content")), "tool_call_id": cid, "name": name})
+            out.append(
+                {
+                    "role": "tool",
+                    "content": _content_text(m.get("content")),
+                    "tool_call_id": cid,
+                    "name": name,
+                }
+            )
         else:
             raise MessageError(f"messages[{i}]: unknown role {role!r}")
     return out

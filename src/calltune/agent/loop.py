@@ -109,10 +109,14 @@ class Agent:
         if self.tool_choice.startswith("named:"):
             name = self.tool_choice[6:]
             if name not in self.toolbox.names():
-                raise ValueError(f"tool_choice names {name!r}, which is not among the tools: {self.toolbox.names()}")
+                raise ValueError(
+                    f"tool_choice names {name!r}, which is not among the tools: {self.toolbox.names()}"
+                )
 
     # -- public -------------------------------------------------------------------------
-    def run(self, question: str | Sequence[dict[str, Any]], history: Sequence[dict[str, Any]] | None = None) -> RunResult:
+    def run(
+        self, question: str | Sequence[dict[str, Any]], history: Sequence[dict[str, Any]] | None = None
+    ) -> RunResult:
         """Answer ``question`` (a string, or a whole OpenAI message list), calling tools as needed."""
         messages: list[dict[str, Any]] = list(history or [])
         if isinstance(question, str):
@@ -153,7 +157,13 @@ class Agent:
                 if mode == "none" and (calls or parsed.errors):
                     st.note = "call(s) ignored: no tools were on offer for this turn"
                     calls, parsed.errors = [], []
-                if not calls and not parsed.errors and not parsed.content.strip() and mode != "none" and st.observations_seen:
+                if (
+                    not calls
+                    and not parsed.errors
+                    and not parsed.content.strip()
+                    and mode != "none"
+                    and st.observations_seen
+                ):
                     # an empty turn after tool results: ask again with no tools on offer
                     st.note = "empty answer; next turn without tools"
                     mode = "none"
@@ -169,7 +179,12 @@ class Agent:
             else:
                 trace.stopped = "max_steps"
                 trace.answer = next(
-                    (m["content"] for m in reversed(messages) if m["role"] == "assistant" and m.get("content")), ""
+                    (
+                        m["content"]
+                        for m in reversed(messages)
+                        if m["role"] == "assistant" and m.get("content")
+                    ),
+                    "",
                 )
         except (ContextLengthError, EngineError) as e:
             trace.stopped = "error"
@@ -303,7 +318,9 @@ class Agent:
             self._emit("text", parsed.content)
         return parsed, st
 
-    def _act(self, messages: list[dict[str, Any]], parsed: ParseResult, calls: list[ToolCall], st: StepTrace) -> None:
+    def _act(
+        self, messages: list[dict[str, Any]], parsed: ParseResult, calls: list[ToolCall], st: StepTrace
+    ) -> None:
         """Append the assistant turn and the observations of its calls (and of parse errors)."""
         bad: list[ToolCall] = []
         for err in parsed.errors:
@@ -329,7 +346,12 @@ class Agent:
             st.observations.append(rec)
             self._emit("observation", rec)
             messages.append(
-                {"role": "tool", "tool_call_id": c.id, "name": c.name, "content": _clip(obs.content, self.max_observation_chars)}
+                {
+                    "role": "tool",
+                    "tool_call_id": c.id,
+                    "name": c.name,
+                    "content": _clip(obs.content, self.max_observation_chars),
+                }
             )
         for c, err in zip(bad, parsed.errors, strict=True):
             text = (

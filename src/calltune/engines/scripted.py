@@ -52,7 +52,9 @@ class ScriptedEngine(Engine):
         self.constraints: list[Any] = []
         self._i = 0
 
-    def stream(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None) -> Iterator[Chunk]:
+    def stream(
+        self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
+    ) -> Iterator[Chunk]:
         if self._i >= len(self.outputs):
             if not self.cycle or not self.outputs:
                 raise EngineError("ScriptedEngine ran out of scripted outputs")
