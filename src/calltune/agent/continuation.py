@@ -11,13 +11,22 @@ engine a continuation costs only its own tokens.
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..engines.base import Engine, SamplingParams
 from ..formats.base import ChatFormat
 from ..types import ParseResult
+
+
+def parse_with_tools(fmt: ChatFormat, text: str, tools: Sequence[dict[str, Any]]) -> ParseResult:
+    """``fmt.parse`` told the offered tool names, for formats that use them (hermes accepts a
+    fenced or bare JSON call only when it names a known tool)."""
+    if "tool_names" in inspect.signature(fmt.parse).parameters:
+        return fmt.parse(text, tool_names=[t["function"]["name"] for t in tools])  # type: ignore[call-arg]
+    return fmt.parse(text)
 
 
 def _key(name: str, args: dict[str, Any]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -13,7 +12,7 @@ from ..engines.base import ContextLengthError, Engine, EngineError, SamplingPara
 from ..formats.base import ChatFormat
 from ..messages import normalize_messages
 from ..types import ParseResult, ToolCall
-from .continuation import continue_calls, should_continue
+from .continuation import continue_calls, parse_with_tools, should_continue
 from .trace import StepTrace, Trace
 
 #: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
@@ -216,10 +215,7 @@ class Agent:
         return build_constraint(self.format, specs, mode, parallel=self.parallel_tool_calls)
 
     def _parse(self, text: str, specs: list[dict[str, Any]]) -> ParseResult:
-        names = [s["function"]["name"] for s in specs]
-        if "tool_names" in inspect.signature(self.format.parse).parameters:
-            return self.format.parse(text, tool_names=names)  # type: ignore[call-arg]
-        return self.format.parse(text)
+        return parse_with_tools(self.format, text, specs)
 
     def _model_turn(
         self, messages: list[dict[str, Any]], specs: list[dict[str, Any]], mode: str, index: int

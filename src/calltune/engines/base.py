@@ -92,6 +92,13 @@ class Engine(ABC):
             timings={k: v for k, v in usage.items() if k.endswith("_s")},
         )
 
+    def check_context(self, n_prompt: int) -> None:
+        """Raise :class:`ContextLengthError` when a prompt of ``n_prompt`` tokens leaves no room to generate."""
+        if n_prompt >= self.context_length:
+            raise ContextLengthError(
+                f"prompt has {n_prompt} tokens, the context window is {self.context_length}"
+            )
+
     def count_tokens(self, prompt: str | list[int]) -> int:
         return len(prompt) if isinstance(prompt, list) else len(self.tokenizer.encode_text(prompt))
 

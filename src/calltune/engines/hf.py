@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
+from .base import Chunk, Engine, EngineError, SamplingParams
 from .llamacpp import _loading_status, detect_default_format
 from .stops import StopMatcher
 
@@ -269,10 +269,7 @@ class TransformersEngine(Engine):
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> Iterator[Chunk]:
         ids = self._prompt_ids(prompt)
-        if len(ids) >= self.context_length:
-            raise ContextLengthError(
-                f"prompt has {len(ids)} tokens, the context window is {self.context_length}"
-            )
+        self.check_context(len(ids))
         processor = None
         if constraint is not None:
             hook = getattr(constraint, "hf_logits_processor", None)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
+from .base import Chunk, Engine, EngineError, SamplingParams
 from .stops import StopMatcher, Utf8Stream
 
 DEFAULT_N_CTX = 8192
@@ -237,10 +237,7 @@ class LlamaCppEngine(Engine):
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> Iterator[Chunk]:
         ids = self._prompt_ids(prompt)
-        if len(ids) >= self.context_length:
-            raise ContextLengthError(
-                f"prompt has {len(ids)} tokens, the context window is {self.context_length}"
-            )
+        self.check_context(len(ids))
         return self._stream(ids, params, constraint)
 
     def _stream(self, ids: list[int], params: SamplingParams, constraint: Any) -> Iterator[Chunk]:

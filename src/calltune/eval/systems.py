@@ -15,14 +15,13 @@ calls it made. All of them see the same messages and the same converted tools.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..agent.continuation import continue_calls, should_continue
+from ..agent.continuation import continue_calls, parse_with_tools, should_continue
 from ..engines.base import Engine, EngineError, SamplingParams
 from ..types import ParseError, ToolCall
 
@@ -120,10 +119,7 @@ class CalltuneSystem:
         return build_constraint(self.format, tools, "auto", parallel=True)
 
     def _parse(self, text: str, tools: list[dict[str, Any]]) -> Any:
-        names = [t["function"]["name"] for t in tools]
-        if "tool_names" in inspect.signature(self.format.parse).parameters:
-            return self.format.parse(text, tool_names=names)
-        return self.format.parse(text)
+        return parse_with_tools(self.format, text, tools)
 
     def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> SystemOutput:
         msgs = merge_consecutive(messages)
