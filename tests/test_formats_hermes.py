@@ -292,3 +292,77 @@ def test_loss_trains_exactly_what_the_model_generates():
         "21 degrees, noon.<|im_end|>",
     ]
     assert decode(tok, ids) == fmt.render(DIALOGUE, [WEATHER, TIME])
+
+
+# what the default model writes for requests that need several calls (seen on BFCL outputs)
+SEVERAL_IN_ONE_FENCE = (
+    '```json\n{\n  "name": "get_weather",\n  "arguments": {"city": "A"}\n}\n'
+    '{\n  "name": "get_weather",\n  "arguments": {"city": "B"}\n}\n```'
+)
+DOUBLED_BRACES = (
+    '{{"name": "get_weather", "arguments": {"city": "A"}}}}\n{{"name": "查询时间", "arguments": {}}}'
+)
+TOOLS_WRAPPED = '<tools>\n{"name": "get_weather", "arguments": {"city": "A"}}\n</tools>'
+EMPTY_TOOLS_THEN_BARE = '<tools></tools>\n\n{{"name": "get_weather", "arguments": {"city": "A"}}}'
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (SEVERAL_IN_ONE_FENCE, [("get_weather", {"city": "A"}), ("get_weather", {"city": "B"})]),
+        (DOUBLED_BRACES, [("get_weather", {"city": "A"}), ("查询时间", {})]),
+        (
+            '<tool_call>\n{{"name": "get_weather", "arguments": {"city": "A"}}}\n</tool_call>',
+            [("get_weather", {"city": "A"})],
+        ),
+        (
+            '{"name": "get_weather", "arguments": {"city": "A"}},\n{"name": "get_weather", "arguments": {"city": "B"}}',
+            [("get_weather", {"city": "A"}), ("get_weather", {"city": "B"})],
+        ),
+        (TOOLS_WRAPPED, [("get_weather", {"city": "A"})]),
+        (EMPTY_TOOLS_THEN_BARE, [("get_weather", {"city": "A"})]),
+    ],
+)
+def test_several_calls_in_one_block_and_doubled_braces(text, expected):
+    names = {"get_weather", "查询时间"}
+    for res in (fmt.parse(text, tool_names=names), _streamed(text, names)):
+        assert calls(res) == expected
+        assert res.content == "" and res.errors == []
+
+
+def _streamed(text, names):
+    sp = fmt.stream_parser(names)
+    for ch in text:
+        sp.feed(ch)
+    sp.finish()
+    return sp.result()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # one value is not a call: the whole block is content, nothing half-executed
+        '```json\n{"name": "get_weather", "arguments": {"city": "A"}}\n{"city": "B"}\n```',
+        '{"name": "get_weather", "arguments": {"city": "A"}}\nand then prose',
+        "<tools>\nnot json\n</tools>",
+        '<tools>\n{"name": "unknown_tool", "arguments": {}}\n</tools>',
+        '{{"name": "unknown_tool", "arguments": {}}}',
+    ],
+)
+def test_mixed_blocks_are_not_calls(text):
+    names = {"get_weather"}
+    for res in (fmt.parse(text, tool_names=names), _streamed(text, names)):
+        assert res.tool_calls == [] and res.errors == []
+        assert res.content == text.strip()
+
+
+def test_tool_guidance_is_appended_to_the_tool_block_only():
+    msgs = [{"role": "user", "content": "hi"}]
+    plain = fmt.render(msgs, [WEATHER])
+    guided = get_format("hermes").__class__(tool_guidance="Use tools wisely.").render(msgs, [WEATHER])
+    head = plain[: plain.index("</tool_call><|im_end|>") + len("</tool_call>")]
+    assert guided.startswith(head)
+    assert guided[len(head) :].startswith("\n\nUse tools wisely.<|im_end|>\n<|im_start|>user\nhi")
+    # without tools there is no tool block to extend
+    no_tools = get_format("hermes").__class__(tool_guidance="Use tools wisely.").render(msgs)
+    assert "Use tools wisely" not in no_tools

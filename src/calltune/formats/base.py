@@ -99,7 +99,9 @@ class ChatFormat(ABC):
         ids, _ = self.encode_segments(self.segments(messages, tools, add_generation_prompt), tokenizer)
         return ids
 
-    def encode_segments(self, segments: Sequence[Segment], tokenizer: TokenizerAdapter) -> tuple[list[int], list[bool]]:
+    def encode_segments(
+        self, segments: Sequence[Segment], tokenizer: TokenizerAdapter
+    ) -> tuple[list[int], list[bool]]:
         """Token ids and the per-token unshifted loss mask. Special segments become their
         single id when the vocab has it; text segments are encoded as plain text."""
         ids: list[int] = []

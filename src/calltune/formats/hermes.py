@@ -42,6 +42,8 @@ IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 TC_OPEN, TC_CLOSE = "<tool_call>", "</tool_call>"
 TR_OPEN, TR_CLOSE = "<tool_response>", "</tool_response>"
 FENCE = "```"
+#: the tools-list tags of the system prompt, which small models sometimes wrap their calls in
+TOOLS_OPEN, TOOLS_CLOSE = "<tools>", "</tools>"
 QWEN_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 TOOLS_INTRO = (
     "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
@@ -90,27 +92,57 @@ def _one_call(obj: Any, strict: bool, tool_names: Collection[str] | None) -> Too
     return ToolCall(name=name, arguments=args)
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _json_sequence(text: str) -> list[Any]:
+    """The JSON values in ``text`` one after another (whitespace or commas between them), as
+    small models write several calls in one block. A value spelled with doubled braces,
+    ``{{"name": ..., "arguments": {...}}}`` (copied from the template's own example), is read
+    without its extra braces. Raises ``json.JSONDecodeError`` when any part is not JSON."""
+    values: list[Any] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and (text[i].isspace() or text[i] == ","):
+            i += 1
+        if i >= n:
+            return values
+        doubled = text.startswith("{{", i)
+        obj, i = _DECODER.raw_decode(text, i + 1 if doubled else i)
+        values.append(obj)
+        if doubled:  # the closing half of the doubling (the model often writes one too many)
+            while i < n and text[i] == "}":
+                i += 1
+
+
 def calls_from_json(text: str, strict: bool, tool_names: Collection[str] | None = None) -> list[ToolCall]:
-    """Calls in ``text`` (one call object or a list of them). Raises ValueError when the text is
-    not a call; ``strict`` requires ``arguments``/``parameters`` and a known name."""
+    """Calls in ``text``: one call object, a list of them, or several call objects one after
+    another (doubled-brace spelling tolerated). Raises ValueError when the text is not a call;
+    ``strict`` requires ``arguments``/``parameters`` and a known name."""
     if len(text) > MAX_CALL_CHARS:
         raise CallShapeError(f"call text is longer than {MAX_CALL_CHARS} characters")
     try:
-        obj = json.loads(text)
+        values = _json_sequence(text)
     except json.JSONDecodeError as e:
         if strict:
             raise CallShapeError(f"not JSON: {e.msg}") from None
         try:  # tolerated inside <tool_call>: Python-literal spelling (single quotes, True/None)
-            obj = parse_literal(text)
+            values = [parse_literal(text)]
         except LiteralError:
             raise CallShapeError(f"not valid JSON: {e.msg} at position {e.pos}") from None
     except RecursionError:
         raise CallShapeError("JSON nested too deep") from None
-    if isinstance(obj, list):
-        if not obj:
-            raise CallShapeError("empty list of calls")
-        return [_one_call(o, strict, tool_names) for o in obj]
-    return [_one_call(obj, strict, tool_names)]
+    if not values:
+        raise CallShapeError("no call")
+    calls: list[ToolCall] = []
+    for obj in values:
+        if isinstance(obj, list):
+            if not obj:
+                raise CallShapeError("empty list of calls")
+            calls += [_one_call(o, strict, tool_names) for o in obj]
+        else:
+            calls.append(_one_call(obj, strict, tool_names))
+    return calls
 
 
 class _JSONEnd:
@@ -159,7 +191,6 @@ class HermesStreamParser(BufferedStreamParser):
         self._state = "start"
         self._scan: _JSONEnd | None = None
         self._bare_end: int | None = None
-        self._bare_calls: list[ToolCall] = []
 
     def _step(self, final: bool) -> bool:
         return getattr(self, "_st_" + self._state)(final)
@@ -181,6 +212,7 @@ class HermesStreamParser(BufferedStreamParser):
         return self._to_content()
 
     def _st_bare(self, final: bool) -> bool:
+        # the whole output may be call JSON: one value, a list, or several values in a row
         assert self._scan is not None
         if self._bare_end is None:
             status, end = self._scan.advance(self._buf)
@@ -188,16 +220,21 @@ class HermesStreamParser(BufferedStreamParser):
                 return self._to_content()
             if status == "incomplete":
                 return False
-            try:
-                self._bare_calls = calls_from_json(self._buf[:end], True, self._names)
+            try:  # JSON that is not call-shaped is content at once
+                calls_from_json(self._buf[:end], True, self._names)
             except ValueError:
                 return self._to_content()
             self._bare_end = end
-        if self._buf[self._bare_end :].strip():
-            return self._to_content()
+        rest = self._buf[self._bare_end :].lstrip()
+        if rest and rest[0] not in "{[,}":
+            return self._to_content()  # prose after the JSON: all of it is content
         if not final:
             return False
-        for c in self._bare_calls:
+        try:
+            calls = calls_from_json(self._buf.strip(), True, self._names)
+        except ValueError:
+            return self._to_content()
+        for c in calls:
             self._emit_call(c)
         self._buf = ""
         self._state = "content"
@@ -205,16 +242,18 @@ class HermesStreamParser(BufferedStreamParser):
 
     def _st_content(self, final: bool) -> bool:
         buf = self._buf
-        hits = [j for j in (buf.find(TC_OPEN), buf.find(FENCE)) if j != -1]
+        hits = [j for j in (buf.find(TC_OPEN), buf.find(FENCE), buf.find(TOOLS_OPEN)) if j != -1]
         if hits:
             j = min(hits)
             self._emit_content(buf[:j])
             if buf.startswith(TC_OPEN, j):
                 self._buf, self._state = buf[j + len(TC_OPEN) :], "tag"
+            elif buf.startswith(TOOLS_OPEN, j):
+                self._buf, self._state = buf[j:], "tools"
             else:
                 self._buf, self._state = buf[j:], "fence"
             return True
-        keep = 0 if final else held_suffix(buf, [TC_OPEN, FENCE])
+        keep = 0 if final else held_suffix(buf, [TC_OPEN, FENCE, TOOLS_OPEN])
         if len(buf) > keep:
             self._emit_content(buf[: len(buf) - keep])
             self._buf = buf[len(buf) - keep :]
@@ -232,6 +271,30 @@ class HermesStreamParser(BufferedStreamParser):
         else:
             return False
         self._tag_body(body)
+        return self._to_content()
+
+    def _st_tools(self, final: bool) -> bool:
+        # <tools> ... </tools> holding only calls counts as calls; an empty pair is dropped
+        # (the model then often writes its calls bare); anything else stays content
+        buf = self._buf  # starts with <tools>
+        close = buf.find(TOOLS_CLOSE)
+        if close == -1 and not final:
+            return False
+        end = len(buf) if close == -1 else close + len(TOOLS_CLOSE)
+        body = strip_fence(buf[len(TOOLS_OPEN) : close if close != -1 else len(buf)])
+        if not body:
+            self._buf = buf[end:]
+            self._state = "start" if not self._content else "content"
+            return True
+        try:
+            calls = calls_from_json(body, True, self._names)
+        except ValueError:
+            self._emit_content(buf[:end])
+            self._buf = buf[end:]
+            return self._to_content()
+        for c in calls:
+            self._emit_call(c)
+        self._buf = buf[end:]
         return self._to_content()
 
     def _tag_body(self, body: str) -> None:
@@ -307,6 +370,13 @@ class HermesFormat(ChatFormat):
     stop = [IM_END, "<|endoftext|>"]
     special_tokens = [IM_START, IM_END, TC_OPEN, TC_CLOSE, TR_OPEN, TR_CLOSE]
     default_system: str | None = QWEN_DEFAULT_SYSTEM
+    #: extra instructions appended to the tool block of the system message (after the
+    #: template's own ``<tool_call>`` example); None renders exactly what the template renders
+    tool_guidance: str | None = None
+
+    def __init__(self, tool_guidance: str | None | type[Ellipsis] = ...) -> None:  # type: ignore[valid-type]
+        if tool_guidance is not ...:
+            self.tool_guidance = tool_guidance  # type: ignore[assignment]
 
     def _turn(self, role: str, content: str, loss: bool) -> list[Segment]:
         return [
@@ -337,6 +407,8 @@ class HermesFormat(ChatFormat):
                 "\n" + json.dumps({"type": "function", "function": f}, ensure_ascii=False) for f in funcs
             )
             text = (system or "") + TOOLS_INTRO + lines + TOOLS_OUTRO
+            if self.tool_guidance:
+                text += "\n\n" + self.tool_guidance
             out += [seg(IM_START, "system", False, special=True), seg("system\n", "system", False)]
             out += split_markers(text, [TC_OPEN, TC_CLOSE], "system", sys_loss)
             out += [seg(IM_END, "system", False, special=True), seg("\n", "system", False)]
