@@ -233,6 +233,13 @@ class TransformersEngine(Engine):
                 ids.update(int(x) for x in e)
         return ids
 
+    def _default_stop_ids(self) -> list[int]:
+        try:
+            from ..guided.tokenizer_info import default_stop_ids
+        except ImportError:  # guided decoding not installed: the hook would not exist either
+            return []
+        return default_stop_ids(self.hf_tokenizer)
+
     # ------------------------------------------------------------------ generation
 
     def _prompt_ids(self, prompt: str | list[int]) -> list[int]:
@@ -281,15 +288,18 @@ class TransformersEngine(Engine):
 
             vocab = getattr(self.model.config, "vocab_size", None)
             try:
-                takes_vocab = "vocab_size" in inspect.signature(hook).parameters
+                accepted = set(inspect.signature(hook).parameters)
             except (TypeError, ValueError):
-                takes_vocab = False
-            # the model's vocabulary may be larger than the tokenizer's (padded embeddings)
-            processor = (
-                hook(self.hf_tokenizer, vocab_size=vocab)
-                if takes_vocab and vocab
-                else hook(self.hf_tokenizer)
-            )
+                accepted = set()
+            kw: dict[str, Any] = {}
+            if vocab and "vocab_size" in accepted:
+                # the model's vocabulary may be larger than the tokenizer's (padded embeddings)
+                kw["vocab_size"] = int(vocab)
+            if "stop_token_ids" in accepted:
+                # the grammar may end on any token this engine stops on (generation config's
+                # eos ids included, e.g. Gemma's <end_of_turn>), not only the tokenizer's eos
+                kw["stop_token_ids"] = sorted(set(self._default_stop_ids()) | self._eos)
+            processor = hook(self.hf_tokenizer, **kw)
         return self._stream(ids, params, processor)
 
     def _take_cache(self, ids: list[int]) -> tuple[Any, int]:

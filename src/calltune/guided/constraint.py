@@ -136,7 +136,8 @@ class Constraint:
         if hf_tok is not None:
             model = getattr(engine, "model", None)
             vocab = getattr(getattr(model, "config", None), "vocab_size", None)
-            return self.hf_logits_processor(hf_tok, vocab_size=vocab)
+            stops = sorted(set(tinfo.default_stop_ids(hf_tok)) | set(getattr(engine, "_eos", ()) or ()))
+            return self.hf_logits_processor(hf_tok, vocab_size=vocab, stop_token_ids=stops)
         raise EngineError(
             f"engine {type(engine).__name__} ({getattr(engine, 'model_id', '?')}) cannot apply guided "
             "decoding; use a llama.cpp or transformers engine, or turn guided decoding off"

@@ -80,23 +80,31 @@ def from_llama(llama: Any) -> xgr.TokenizerInfo:
     return info
 
 
+def default_stop_ids(tokenizer: Any) -> list[int]:
+    """End-of-turn tokens a transformers tokenizer knows: the chat markers that end a turn
+    (ChatML, Llama 3, Gemma) and its ``eos_token_id``."""
+    stops: list[int] = []
+    vocab = tokenizer.get_vocab()
+    for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
+        tid = tokenizer.convert_tokens_to_ids(tok) if tok in vocab else None
+        if isinstance(tid, int) and tid >= 0:
+            stops.append(tid)
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
+        stops.append(int(tokenizer.eos_token_id))
+    return stops
+
+
 def from_huggingface(
     tokenizer: Any, vocab_size: int | None = None, stop_token_ids: list[int] | None = None
 ) -> xgr.TokenizerInfo:
-    """TokenizerInfo of a transformers tokenizer (cached per tokenizer object and vocab size)."""
-    key = (id(tokenizer), vocab_size)
+    """TokenizerInfo of a transformers tokenizer (cached per tokenizer object, vocab size and
+    stop set). ``stop_token_ids``: the tokens that may end the output (default:
+    :func:`default_stop_ids`)."""
+    stops = list(stop_token_ids) if stop_token_ids is not None else default_stop_ids(tokenizer)
+    key = (id(tokenizer), vocab_size, tuple(sorted(stops)))
     hit = _HF_CACHE.get(key)
     if hit is not None and hit[0] is tokenizer:
         return hit[1]
-    stops = stop_token_ids
-    if stops is None:
-        stops = []
-        for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
-            tid = tokenizer.convert_tokens_to_ids(tok) if tok in tokenizer.get_vocab() else None
-            if isinstance(tid, int) and tid >= 0:
-                stops.append(tid)
-        if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
-            stops.append(int(tokenizer.eos_token_id))
     info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stops or None)
     _HF_CACHE[key] = (tokenizer, info)
     return info
