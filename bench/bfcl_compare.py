@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--max-tokens", type=int, default=384)
     ap.add_argument("--system", default=None, help="system prompt for calltune (default: the format's own)")
+    ap.add_argument(
+        "--no-continue",
+        action="store_true",
+        help="calltune without call continuation (the agent's default is on)",
+    )
+    ap.add_argument(
+        "--no-relevance", action="store_true", help="calltune without the relevance check (default on)"
+    )
     ap.add_argument("--out", type=Path, default=Path("runs/bfcl-compare"))
     ap.add_argument("--lock-file", type=Path, default=None, help="flock this file while cases run")
     ap.add_argument(
@@ -70,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         api_key=None,
         max_tokens=args.max_tokens,
         system=args.system,
+        continue_calls=not args.no_continue,
+        check_relevance=not args.no_relevance,
     )
     print(
         f"loaded {getattr(eng, 'model_id', '?')} in {time.perf_counter() - t0:.1f}s; {len(cases)} cases",
@@ -81,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "model": args.model or "default",
         "system": args.system,
+        "continue_calls": not args.no_continue,
+        "check_relevance": not args.no_relevance,
     }
     try:
         summary = run_bfcl(

@@ -94,7 +94,9 @@ def test_load_and_stratified_seeded_subset(data_dir: Path) -> None:
 def test_scripted_run_produces_expected_summary(data_dir: Path, tmp_path: Path) -> None:
     cases = load_cases("simple_python,parallel,irrelevance", None, 0, data_dir)
     eng = _scripted_for(cases)
-    system = CalltuneSystem(eng, format=LineFormat(), guided=False, name="calltune")
+    system = CalltuneSystem(
+        eng, format=LineFormat(), guided=False, name="calltune", continue_calls=False, check_relevance=False
+    )
     out = tmp_path / "run"
     summary = run_bfcl([system], cases, out, progress=False, config={"limit": None})
     s = summary["systems"]["calltune"]
@@ -270,7 +272,9 @@ def test_scripted_run_through_the_real_hermes_format(data_dir: Path, tmp_path: P
         "irrelevance_0": "Hamlet was written by William Shakespeare.",
     }
     eng = ScriptedEngine([outputs[c.id] for c in cases])
-    system = CalltuneSystem(eng, format="hermes", guided=False, name="calltune")
+    system = CalltuneSystem(
+        eng, format="hermes", guided=False, name="calltune", continue_calls=False, check_relevance=False
+    )
     summary = run_bfcl([system], cases, tmp_path / "run", progress=False)
     s = summary["systems"]["calltune"]
     assert {c: (v["correct"], v["n"]) for c, v in s["categories"].items()} == {
@@ -313,7 +317,16 @@ def test_rescore_reparses_stored_outputs_without_generating(data_dir: Path, tmp_
     cases = load_cases("simple_python,parallel,irrelevance", None, 0, data_dir)
     eng = _scripted_for(cases)
     out = tmp_path / "run"
-    run_bfcl([CalltuneSystem(eng, format=LineFormat(), guided=False, name="a")], cases, out, progress=False)
+    run_bfcl(
+        [
+            CalltuneSystem(
+                eng, format=LineFormat(), guided=False, name="a", continue_calls=False, check_relevance=False
+            )
+        ],
+        cases,
+        out,
+        progress=False,
+    )
 
     class StrictLineFormat(LineFormat):  # reads only the first call of a turn
         def parse(self, text: str) -> ParseResult:
@@ -328,3 +341,58 @@ def test_rescore_reparses_stored_outputs_without_generating(data_dir: Path, tmp_
     assert recs["simple_python_0"]["valid"] is True and recs["simple_python_0"]["rescored_from"] == "a"
     with pytest.raises(ValueError, match="already exists"):
         rescore(out, "a", "a-first-call-only", StrictLineFormat(), data_dir=data_dir)
+
+
+def test_call_continuation_is_recorded_and_first_round_rescore_recovers_the_run_without_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from calltune.eval.runner import rescore
+
+    cases = [c for c in load_cases("parallel", None, 0, data_dir)]
+    assert [c.id for c in cases] == ["parallel_0"]
+    # the model writes one call and ends its turn; let go on, it writes the second one, then stops
+    eng = ScriptedEngine(
+        [
+            '<tool_call>\n{"name": "weather_temperature", "arguments": {"city": "Oslo"}}\n</tool_call><|im_end|>',
+            '<tool_call>\n{"name": "weather_temperature", "arguments": {"city": "Rome"}}\n</tool_call><|im_end|>',
+            "<|im_end|>",
+        ]
+    )
+    system = CalltuneSystem(eng, format="hermes", guided=False, name="calltune", check_relevance=False)  # continuation: default on
+    out = tmp_path / "run"
+    summary = run_bfcl([system], cases, out, progress=False)
+    assert summary["systems"]["calltune"]["categories"]["parallel"]["correct"] == 1
+    rec = load_run(out)["calltune"][0]
+    assert [c["arguments"]["city"] for c in rec["calls"]] == ["Oslo", "Rome"]
+    assert "Rome" not in rec["raw_first"] and "Rome" in rec["raw"]
+    # the continuation prompt is the first prompt + the first output: the model goes on after its call
+    first, second = (eng.tokenizer.decode(p) for p in eng.prompts[:2])
+    assert second.startswith(first) and second.endswith("</tool_call>\n")
+    summary = rescore(out, "calltune", "calltune-no-continue", "hermes", data_dir=data_dir, first_round=True)
+    cats = summary["systems"]["calltune-no-continue"]["categories"]
+    assert cats["parallel"]["error_types"] == {"parallel_function_checker_no_order:wrong_count": 1}
+
+
+def test_relevance_check_in_the_eval_turns_a_misfit_call_into_no_call(data_dir: Path, tmp_path: Path) -> None:
+    from calltune.eval.runner import rescore
+
+    cases = load_cases("irrelevance", None, 0, data_dir)
+    # the model calls the only tool on offer; asked whether it fits, it says no; answered again
+    # without tools it writes text
+    eng = ScriptedEngine(
+        [
+            '```json\n{"name": "weather_temperature", "arguments": {"city": "Stratford"}}\n```',
+            "No.",
+            "William Shakespeare wrote Hamlet.",
+        ]
+    )
+    system = CalltuneSystem(eng, format="hermes", guided=False, name="calltune", continue_calls=False)
+    out = tmp_path / "run"
+    summary = run_bfcl([system], cases, out, progress=False)
+    assert summary["systems"]["calltune"]["categories"]["irrelevance"]["correct"] == 1
+    rec = load_run(out)["calltune"][0]
+    assert rec["calls"] == [] and rec["dropped"] == ["weather_temperature"]
+    assert rec["relevance"][0]["fits"] is False and rec["raw"] == "William Shakespeare wrote Hamlet."
+    # re-scoring keeps what the check dropped dropped
+    summary = rescore(out, "calltune", "again", "hermes", data_dir=data_dir)
+    assert summary["systems"]["again"]["categories"]["irrelevance"]["correct"] == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from ..engines.base import Engine, SamplingParams
@@ -43,6 +43,54 @@ def should_continue(fmt: ChatFormat, parsed: ParseResult, finish_reason: str, st
     )
 
 
+def _continuation_parser(fmt: ChatFormat, tool_names: Collection[str] | None) -> Any:
+    sp = fmt.stream_parser
+    if tool_names is not None and "tool_names" in inspect.signature(sp).parameters:
+        return sp(tool_names)  # type: ignore[call-arg]
+    return sp()
+
+
+def _stream_continuation(
+    engine: Engine,
+    fmt: ChatFormat,
+    prompt: str | list[int],
+    params: SamplingParams,
+    seen: set[str],
+    tool_names: Collection[str] | None,
+) -> tuple[str, str, str | None, int, bool]:
+    """Generate one continuation, stopping as soon as it is clearly not a new call (text,
+    a parse error or a repeated call). Returns ``(text, finish_reason, stop,
+    completion_tokens, aborted)``."""
+    sp = _continuation_parser(fmt, tool_names)
+    parts: list[str] = []
+    finish, stop, n_tokens, aborted = "length", None, 0, False
+    stream = engine.stream(prompt, params)
+    try:
+        for ch in stream:
+            parts.append(ch.text)
+            if ch.finish_reason is not None:
+                finish, stop = ch.finish_reason, ch.stop
+                n_tokens = int((ch.usage or {}).get("completion_tokens", 0))
+                break
+            for d in sp.feed(ch.text):
+                if (
+                    (d.kind == "content" and d.text.strip())
+                    or d.kind == "error"
+                    or (d.kind == "tool_call_args" and _key(d.name or "", json.loads(d.text or "{}")) in seen)
+                ):
+                    aborted = True
+            if aborted:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    text = "".join(parts)
+    if aborted:
+        n_tokens = len(engine.tokenizer.encode_text(text)) if text else 0
+    return text, finish, stop, n_tokens, aborted
+
+
 def continue_calls(
     engine: Engine,
     fmt: ChatFormat,
@@ -52,9 +100,15 @@ def continue_calls(
     parse: Callable[[str], ParseResult],
     params: SamplingParams,
     max_rounds: int = 4,
+    tool_names: Collection[str] | None = None,
 ) -> tuple[str, ParseResult, dict[str, int]]:
     """Return ``(raw, parsed, usage)`` extended by any further calls the model writes when
-    it is let go on after its last call. ``usage`` counts the extra tokens."""
+    it is let go on after its last call. ``usage`` counts the extra tokens.
+
+    Each continuation is streamed and cut off as soon as it shows it is not a new call
+    (prose, a broken call, a call already made), so a turn that was complete costs only a
+    few tokens more. ``tool_names`` lets the format's stream parser recognise bare calls as
+    they come."""
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "rounds": 0}
     seen = {_key(c.name, c.arguments) for c in parsed.tool_calls}
     for _ in range(max_rounds):
@@ -63,13 +117,15 @@ def continue_calls(
             cont_prompt: str | list[int] = prompt + engine.tokenizer.encode_text(head)
         else:
             cont_prompt = prompt + head
-        comp = engine.generate(cont_prompt, params)
+        text, finish, stop, n_tokens, aborted = _stream_continuation(
+            engine, fmt, cont_prompt, params, seen, tool_names
+        )
         usage["rounds"] += 1
-        usage["prompt_tokens"] += comp.prompt_tokens
-        usage["completion_tokens"] += comp.completion_tokens
-        if comp.finish_reason != "stop" or not comp.text.strip():
+        usage["prompt_tokens"] += engine.count_tokens(cont_prompt)
+        usage["completion_tokens"] += n_tokens
+        if aborted or finish != "stop" or not text.strip():
             break
-        candidate = parse(head + comp.text)
+        candidate = parse(head + text)
         new = candidate.tool_calls[len(parsed.tool_calls) :]
         if (
             candidate.errors
@@ -82,7 +138,7 @@ def continue_calls(
         for old, cur in zip(parsed.tool_calls, candidate.tool_calls, strict=False):
             cur.id = old.id
         seen.update(_key(c.name, c.arguments) for c in new)
-        raw, parsed = head + comp.text, candidate
-        if fmt.stop_means_call(comp.stop):
+        raw, parsed = head + text, candidate
+        if fmt.stop_means_call(stop):
             break
     return raw, parsed, usage

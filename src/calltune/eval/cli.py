@@ -30,6 +30,8 @@ def build_systems(
     max_tokens: int,
     n_ctx: int | None = None,
     system: str | None = None,
+    continue_calls: bool = True,
+    check_relevance: bool = True,
 ) -> tuple[list[Any], Any]:
     """Build the systems under test; a local engine is loaded once and shared. Returns (systems, engine)."""
     from .systems import TOOL_USE_SYSTEM_PROMPT, CalltuneSystem, LlamaCppNativeSystem, OpenAIEndpointSystem
@@ -50,21 +52,55 @@ def build_systems(
         if n == "calltune":
             systems.append(
                 CalltuneSystem(
-                    eng, format=format, guided=None, name="calltune", max_tokens=max_tokens, system=system
+                    eng,
+                    format=format,
+                    guided=None,
+                    name="calltune",
+                    max_tokens=max_tokens,
+                    system=system,
+                    continue_calls=continue_calls,
+                    check_relevance=check_relevance,
                 )
             )
         elif n == "calltune-guided":
             systems.append(
-                CalltuneSystem(eng, format=format, guided=True, name=n, max_tokens=max_tokens, system=system)
+                CalltuneSystem(
+                    eng,
+                    format=format,
+                    guided=True,
+                    name=n,
+                    max_tokens=max_tokens,
+                    system=system,
+                    continue_calls=continue_calls,
+                    check_relevance=check_relevance,
+                )
             )
         elif n == "calltune-unguided":
             systems.append(
-                CalltuneSystem(eng, format=format, guided=False, name=n, max_tokens=max_tokens, system=system)
+                CalltuneSystem(
+                    eng,
+                    format=format,
+                    guided=False,
+                    name=n,
+                    max_tokens=max_tokens,
+                    system=system,
+                    continue_calls=continue_calls,
+                    check_relevance=check_relevance,
+                )
             )
         elif n == "calltune+sysprompt":
             sp = system or TOOL_USE_SYSTEM_PROMPT
             systems.append(
-                CalltuneSystem(eng, format=format, guided=None, name=n, max_tokens=max_tokens, system=sp)
+                CalltuneSystem(
+                    eng,
+                    format=format,
+                    guided=None,
+                    name=n,
+                    max_tokens=max_tokens,
+                    system=sp,
+                    continue_calls=continue_calls,
+                    check_relevance=check_relevance,
+                )
             )
         elif n == "llama-cpp-native":
             systems.append(LlamaCppNativeSystem(eng, max_tokens=max_tokens))
@@ -123,6 +159,20 @@ def register(app: typer.Typer) -> None:
         n_ctx: Annotated[
             int | None, typer.Option("--n-ctx", help="Context window for the local engine.")
         ] = None,
+        continue_calls: Annotated[
+            bool,
+            typer.Option(
+                "--continue/--no-continue",
+                help="Let the model go on after its last call, as the agent does (default on).",
+            ),
+        ] = True,
+        check_relevance: Annotated[
+            bool,
+            typer.Option(
+                "--relevance/--no-relevance",
+                help="Check that a called function fits the question, as the agent does (default on).",
+            ),
+        ] = True,
         out: Annotated[Path, typer.Option("--out", "-o", help="Run directory (rerun it to resume).")] = Path(
             "runs/eval-bfcl"
         ),
@@ -165,6 +215,8 @@ def register(app: typer.Typer) -> None:
                 max_tokens=max_tokens,
                 n_ctx=n_ctx,
                 system=system,
+                continue_calls=continue_calls,
+                check_relevance=check_relevance,
             )
         except (FileNotFoundError, ValueError, RuntimeError) as e:
             console.print(f"[red]error:[/red] {e}")
@@ -178,6 +230,8 @@ def register(app: typer.Typer) -> None:
             "max_tokens": max_tokens,
             "endpoint": endpoint,
             "system": system,
+            "continue_calls": continue_calls,
+            "check_relevance": check_relevance,
         }
         try:
             summary = run_bfcl(
@@ -235,6 +289,13 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--format", "-f", help="Chat format that parses the outputs.")
         ] = "hermes",
         data_dir: Annotated[Path | None, typer.Option("--data-dir", help="BFCL data directory.")] = None,
+        first_round: Annotated[
+            bool,
+            typer.Option(
+                "--first-round",
+                help="Judge the outputs as they were before call continuation (the same run without it).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs."""
@@ -243,7 +304,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         try:
-            summary = rescore(run, source, target, format, data_dir)
+            summary = rescore(run, source, target, format, data_dir, first_round=first_round)
         except (FileNotFoundError, ValueError) as e:
             console.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from None

@@ -99,6 +99,12 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
         "completion_tokens": out.completion_tokens,
         "finish_reason": out.finish_reason,
         "guided": out.guided,
+        **(
+            {"raw_first": out.raw_first, "completion_tokens_first": out.completion_tokens_first}
+            if out.raw_first is not None
+            else {}
+        ),
+        **({"relevance": out.relevance, "dropped": out.dropped} if out.relevance else {}),
     }
 
 
@@ -261,12 +267,15 @@ def rescore(
     target: str,
     format: Any,
     data_dir: str | Path | None = None,
+    first_round: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
 
     Use it when the format's parser changed: the model's text is the same, only how it is
-    read differs. Returns the run's summary (all systems of the directory)."""
+    read differs. ``first_round``: judge the output as it was before call continuation
+    (``raw_first``, where the record has one), i.e. the same run without continuation.
+    Returns the run's summary (all systems of the directory)."""
     import inspect
 
     from .bfcl_data import load_category
@@ -291,14 +300,22 @@ def rescore(
             case = cases[old["id"]]
             tools, name_map = bfcl_to_tools(case.functions)
             names = [t["function"]["name"] for t in tools]
-            parsed = format.parse(old["raw"], tool_names=names) if takes_names else format.parse(old["raw"])
+            raw = old["raw"]
+            completion_tokens = int(old.get("completion_tokens") or 0)
+            if first_round and old.get("raw_first") is not None:
+                raw = old["raw_first"]
+                completion_tokens = int(old.get("completion_tokens_first") or completion_tokens)
+            parsed = format.parse(raw, tool_names=names) if takes_names else format.parse(raw)
+            dropped = set(old.get("dropped") or [])
+            if dropped:  # what the relevance check dropped stays dropped
+                parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
             out = SystemOutput(
-                raw=old["raw"],
+                raw=raw,
                 calls=list(parsed.tool_calls),
                 prompt=old.get("prompt", ""),
                 parse_errors=[e.to_dict() for e in parsed.errors],
                 prompt_tokens=int(old.get("prompt_tokens") or 0),
-                completion_tokens=int(old.get("completion_tokens") or 0),
+                completion_tokens=completion_tokens,
                 latency_s=float(old.get("latency_s") or 0.0),
                 finish_reason=str(old.get("finish_reason") or "stop"),
                 guided=bool(old.get("guided")),

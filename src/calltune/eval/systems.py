@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..agent.continuation import continue_calls, parse_with_tools, should_continue
+from ..agent.relevance import check_relevance, last_user_text
 from ..engines.base import Engine, EngineError, SamplingParams
 from ..types import ParseError, ToolCall
 
@@ -49,6 +50,12 @@ class SystemOutput:
     latency_s: float = 0.0
     finish_reason: str = "stop"
     guided: bool = False
+    #: the output before call continuation added to it (None when there was no continuation)
+    raw_first: str | None = None
+    completion_tokens_first: int | None = None
+    #: the relevance check's verdicts and the functions whose calls it dropped
+    relevance: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
 
 class System(Protocol):
@@ -77,6 +84,10 @@ class CalltuneSystem:
     ``guided``: None = guided decoding where calltune turns it on by default, True =
     always (error if the engine cannot constrain), False = never. ``system`` adds a
     system message only when given (the default is the format's own tool prompt).
+    ``continue_calls``: let the model go on after its last call, as the agent does by default
+    (the record keeps the output before continuation as ``raw_first``). ``check_relevance``:
+    the agent's relevance check of the called functions; when it drops every call the turn is
+    generated again without tools, as the agent does.
     """
 
     def __init__(
@@ -87,7 +98,8 @@ class CalltuneSystem:
         name: str | None = None,
         max_tokens: int = 384,
         system: str | None = None,
-        continue_calls: bool = False,
+        continue_calls: bool = True,
+        check_relevance: bool = True,
     ):
         from ..formats.base import ChatFormat
 
@@ -102,6 +114,7 @@ class CalltuneSystem:
         self.max_tokens = max_tokens
         self.system = system
         self.continue_calls = continue_calls
+        self.check_relevance = check_relevance
         suffix = {None: "", True: "+guided", False: "-unguided"}[guided]
         self.name = name or f"calltune{suffix}"
 
@@ -139,15 +152,46 @@ class CalltuneSystem:
         raw = comp.text
         parsed = self._parse(raw, tools)
         completion_tokens = comp.completion_tokens
+        raw_first: str | None = None
         if (
             self.continue_calls
             and constraint is None
             and should_continue(self.format, parsed, comp.finish_reason, comp.stop)
         ):
+            raw_first = raw
             raw, parsed, extra = continue_calls(
-                self.engine, self.format, prompt, raw, parsed, lambda t: self._parse(t, tools), params
+                self.engine,
+                self.format,
+                prompt,
+                raw,
+                parsed,
+                lambda t: self._parse(t, tools),
+                params,
+                tool_names=[t["function"]["name"] for t in tools],
             )
             completion_tokens += extra["completion_tokens"]
+        verdicts: list[dict[str, Any]] = []
+        dropped: list[str] = []
+        if self.check_relevance and parsed.tool_calls and tools:
+            checked = check_relevance(
+                self.engine, self.format, last_user_text(msgs), tools, parsed.tool_calls
+            )
+            verdicts = [v.to_dict() for v in checked.values()]
+            dropped = [n for n, v in checked.items() if not v.fits]
+            if dropped:
+                parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
+                if not parsed.tool_calls and not parsed.errors:
+                    # as the agent does: the turn again, with no tools on offer
+                    bare = (
+                        self.format.encode(msgs, tok, None, True)
+                        if tok is not None
+                        else self.format.render(msgs, None, True)
+                    )
+                    again = self.engine.generate(bare, params)
+                    completion_tokens += again.completion_tokens
+                    raw = again.text
+                    parsed = self.format.parse(raw)
+                    parsed.tool_calls = []  # no tools were offered: nothing can be called
         latency = time.perf_counter() - t0
         return SystemOutput(
             raw=raw,
@@ -159,6 +203,10 @@ class CalltuneSystem:
             latency_s=latency,
             finish_reason=comp.finish_reason,
             guided=constraint is not None,
+            raw_first=raw_first,
+            completion_tokens_first=comp.completion_tokens if raw_first is not None else None,
+            relevance=verdicts,
+            dropped=dropped,
         )
 
 
