@@ -31,6 +31,7 @@ async def slow_lookup(key: str) -> str:
 def make_agent(*args, **kwargs):
     """Scripted runs here script every model turn, so call continuation (tested below) is off."""
     kwargs.setdefault("continue_calls", False)
+    kwargs.setdefault("check_relevance", False)
     return Agent(*args, **kwargs)
 
 
@@ -218,7 +219,7 @@ def test_continuation_collects_a_second_call_in_the_same_turn():
     tokyo = hermes_call("get_current_weather", location="Tokyo")
     # turn 1: one call, then (continued) a second call, then a continuation that is not a call
     eng = ScriptedEngine([boston, tokyo, "", "Boston 22, Tokyo 22."])
-    result = Agent(eng, Toolbox([get_current_weather])).run("Boston and Tokyo?")
+    result = Agent(eng, Toolbox([get_current_weather]), check_relevance=False).run("Boston and Tokyo?")
     step = result.trace.steps[0]
     assert [c["arguments"]["location"] for c in step.tool_calls] == ["Boston", "Tokyo"]
     assert step.note.startswith("continued after the last call: 1 more")
@@ -231,7 +232,7 @@ def test_continuation_collects_a_second_call_in_the_same_turn():
 def test_continuation_drops_repeats_and_prose():
     boston = hermes_call("get_current_weather", location="Boston")
     eng = ScriptedEngine([boston, boston, "Sunny.", boston, "Some prose instead", "Sunny."])
-    result = Agent(eng, Toolbox([get_current_weather])).run("Boston?")
+    result = Agent(eng, Toolbox([get_current_weather]), check_relevance=False).run("Boston?")
     assert len(result.trace.steps[0].tool_calls) == 1
     assert result.answer == "Sunny."
 
@@ -239,5 +240,99 @@ def test_continuation_drops_repeats_and_prose():
 def test_no_continuation_when_parallel_calls_are_off():
     boston = hermes_call("get_current_weather", location="Boston")
     eng = ScriptedEngine([boston, "Sunny."])
-    result = Agent(eng, Toolbox([get_current_weather]), parallel_tool_calls=False).run("Boston?")
+    result = Agent(eng, Toolbox([get_current_weather]), parallel_tool_calls=False, check_relevance=False).run(
+        "Boston?"
+    )
     assert result.answer == "Sunny." and len(eng.prompts) == 2
+
+
+class _CountingEngine(ScriptedEngine):
+    """Counts the chunks a consumer actually pulls from each stream."""
+
+    def __init__(self, outputs, **kw):  # noqa: ANN001, ANN003
+        super().__init__(outputs, **kw)
+        self.pulled: list[int] = []
+
+    def stream(self, prompt, params, constraint=None):  # noqa: ANN001, ANN201
+        inner = super().stream(prompt, params, constraint)
+        self.pulled.append(0)
+
+        def gen():  # noqa: ANN202
+            for ch in inner:
+                self.pulled[-1] += 1
+                yield ch
+
+        return gen()
+
+
+def test_continuation_is_cut_off_as_soon_as_it_is_not_a_new_call():
+    from calltune.agent.continuation import continue_calls
+    from calltune.engines.base import SamplingParams
+    from calltune.formats import get_format
+
+    fmt = get_format("hermes")
+    boston = hermes_call("get_current_weather", location="Boston")
+    for cont in ("The weather in Boston is " + "very " * 400 + "nice.", boston + "\n" + "x" * 2000):
+        eng = _CountingEngine([cont], chunk_size=3)
+        parsed = fmt.parse(boston)
+        raw, after, usage = continue_calls(
+            eng,
+            fmt,
+            "PROMPT",
+            boston,
+            parsed,
+            fmt.parse,
+            SamplingParams(max_tokens=4000, stop=list(fmt.stop)),
+            tool_names=["get_current_weather"],
+        )
+        assert raw == boston and len(after.tool_calls) == 1
+        # prose is seen within a few chunks, a repeated call as soon as it is complete
+        assert eng.pulled[0] < (len(boston) + 40) // 3, eng.pulled
+        assert 0 < usage["completion_tokens"] < len(cont)
+
+
+@tool
+def convert_currency(amount: float, to: str) -> dict:
+    """Convert an amount of US dollars to another currency."""
+    return {"amount": amount * 0.9, "currency": to}
+
+
+def test_relevance_check_drops_a_call_that_does_not_fit_and_answers_without_tools():
+    call = hermes_call("get_current_weather", location="Qatar")
+    eng = ScriptedEngine([call, "No.", "Argentina won the 2022 World Cup."])
+    result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run("Who won the World Cup 2022?")
+    assert result.answer == "Argentina won the 2022 World Cup."
+    assert result.trace.observations == []  # nothing was executed
+    first = result.trace.steps[0]
+    assert first.relevance == [{"name": "get_current_weather", "fits": False, "answer": "No."}]
+    assert "judged not to fit" in first.note
+    # the check saw the question and the function's description, and no tool list
+    judge_prompt = eng.tokenizer.decode(eng.prompts[1])
+    assert "Who won the World Cup 2022?" in judge_prompt and "Get the current weather" in judge_prompt
+    assert "<tools>" not in judge_prompt
+    # the answer turn was generated with no tools on offer
+    assert "<tools>" not in eng.tokenizer.decode(eng.prompts[2])
+
+
+def test_relevance_check_keeps_fitting_calls_and_drops_only_the_others():
+    calls = hermes_call("get_current_weather", location="Paris") + "\n" + hermes_call("convert_currency", amount=3, to="EUR")
+    eng = ScriptedEngine([calls, "Yes", "no", "Sunny in Paris."])
+    result = Agent(eng, Toolbox([get_current_weather, convert_currency]), continue_calls=False).run(
+        "Weather in Paris?"
+    )
+    assert [o["name"] for o in result.trace.observations] == ["get_current_weather"]
+    assert [v["fits"] for v in result.trace.steps[0].relevance] == [True, False]
+    assert result.answer == "Sunny in Paris."
+
+
+def test_relevance_check_only_on_the_first_auto_turn():
+    call = hermes_call("get_current_weather", location="Boston")
+    # tool_choice=required: the user asked for a call, no check
+    eng = ScriptedEngine([call, "22 degrees."])
+    result = Agent(eng, Toolbox([get_current_weather]), tool_choice="required", guided=False, continue_calls=False).run("Boston?")
+    assert result.answer == "22 degrees." and result.trace.steps[0].relevance == []
+    # a second call after tool results is not checked again
+    eng = ScriptedEngine([call, "Yes", hermes_call("get_current_weather", location="Tokyo"), "Both 22."])
+    result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run("Boston, then Tokyo?")
+    assert result.answer == "Both 22." and len(result.trace.observations) == 2
+    assert result.trace.steps[1].relevance == []

@@ -16,7 +16,9 @@ def test_chinese_tool_through_chatglm3_agent() -> None:
     box = Toolbox(load_tools_file(EXAMPLES / "weather_zh.py"))
     call = "查询天气\n```python\ntool_call(city='北京', unit='摄氏度')\n```<|observation|>"
     eng = engines.ScriptedEngine([call, "北京现在17摄氏度，多云。<|user|>"], default_format="chatglm3")
-    result = agent_mod.Agent(eng, box, format="chatglm3", guided=False).run("北京天气怎么样？")
+    result = agent_mod.Agent(eng, box, format="chatglm3", guided=False, check_relevance=False).run(
+        "北京天气怎么样？"
+    )
     assert result.answer == "北京现在17摄氏度，多云。"
     (obs,) = result.trace.observations
     assert obs["name"] == "查询天气"

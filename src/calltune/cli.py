@@ -145,6 +145,22 @@ def _tool_choice(value: str) -> Any:
     return {"type": "function", "function": {"name": value}}
 
 
+RelevanceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--relevance/--no-relevance",
+        help="Ask the model whether a called function fits the question before running it (default on).",
+    ),
+]
+ContinueOpt = Annotated[
+    bool,
+    typer.Option(
+        "--continue/--no-continue",
+        help="Let the model go on after its last call, so that it can make the next one (default on).",
+    ),
+]
+
+
 @app.command()
 def run(
     question: Annotated[str, typer.Argument(help="The question for the model.")],
@@ -162,6 +178,8 @@ def run(
             "--guided/--no-guided", help="Force guided decoding on/off (default: on where it helps)."
         ),
     ] = None,
+    relevance: RelevanceOpt = True,
+    continue_calls: ContinueOpt = True,
     max_steps: Annotated[int, typer.Option(help="Most model turns before giving up.")] = 8,
     max_tokens: Annotated[int, typer.Option(help="Most tokens per model turn.")] = 512,
     temperature: Annotated[float, typer.Option()] = 0.0,
@@ -184,6 +202,8 @@ def run(
             max_steps=max_steps,
             tool_choice=_tool_choice(tool_choice),
             guided=guided,
+            check_relevance=relevance,
+            continue_calls=continue_calls,
             params=SamplingParams(max_tokens=max_tokens, temperature=temperature, seed=seed),
             on_event=None if as_json else _printer(err),
         )
@@ -213,6 +233,8 @@ def chat(
     format: FormatOpt = None,
     system: Annotated[str | None, typer.Option(help="System prompt.")] = None,
     guided: Annotated[bool | None, typer.Option("--guided/--no-guided")] = None,
+    relevance: RelevanceOpt = True,
+    continue_calls: ContinueOpt = True,
     max_tokens: Annotated[int, typer.Option()] = 512,
     temperature: Annotated[float, typer.Option()] = 0.0,
     n_ctx: Annotated[int | None, typer.Option()] = None,
@@ -229,6 +251,8 @@ def chat(
         format=_format_for(format, eng, sandbox),
         system=_system_prompt(system, sandbox, upload),
         guided=guided,
+        check_relevance=relevance,
+        continue_calls=continue_calls,
         params=SamplingParams(max_tokens=max_tokens, temperature=temperature),
         on_event=_printer(out),
     )

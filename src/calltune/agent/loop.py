@@ -13,6 +13,7 @@ from ..formats.base import ChatFormat
 from ..messages import normalize_messages
 from ..types import ParseResult, ToolCall
 from .continuation import continue_calls, parse_with_tools, should_continue
+from .relevance import check_relevance, last_user_text
 from .trace import StepTrace, Trace
 
 #: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
@@ -82,6 +83,7 @@ class Agent:
         on_event: EventHandler | None = None,
         max_observation_chars: int = 16000,
         continue_calls: bool = True,
+        check_relevance: bool = True,
     ):
         from ..formats import get_format
         from ..tools import Toolbox
@@ -105,6 +107,7 @@ class Agent:
         self.on_event = on_event
         self.max_observation_chars = max_observation_chars
         self.continue_calls = continue_calls
+        self.check_relevance = check_relevance
         if self.tool_choice.startswith("named:"):
             name = self.tool_choice[6:]
             if name not in self.toolbox.names():
@@ -152,6 +155,15 @@ class Agent:
                     st.note = "repeated call(s) not executed; next turn without tools"
                     mode = "none"
                     continue
+                if self.check_relevance and step == 0 and mode == "auto" and parsed.tool_calls:
+                    calls, dropped = self._relevant_calls(messages, specs, calls, st)
+                    if dropped and not calls and not parsed.errors:
+                        # none of the called functions fits the request: answer without tools
+                        st.note = f"call(s) of {', '.join(dropped)} judged not to fit the request; next turn without tools"
+                        mode = "none"
+                        continue
+                    if dropped:
+                        st.note = f"call(s) of {', '.join(dropped)} judged not to fit the request, dropped"
                 done.update(_call_key(c) for c in calls)
                 if mode == "none" and (calls or parsed.errors):
                     st.note = "call(s) ignored: no tools were on offer for this turn"
@@ -214,6 +226,24 @@ class Agent:
             return None
         return build_constraint(self.format, specs, mode, parallel=self.parallel_tool_calls)
 
+    def _relevant_calls(
+        self,
+        messages: list[dict[str, Any]],
+        specs: list[dict[str, Any]],
+        calls: list[ToolCall],
+        st: StepTrace,
+    ) -> tuple[list[ToolCall], list[str]]:
+        """The calls whose function fits the question (see :mod:`calltune.agent.relevance`) and the
+        names of the functions dropped. Interpreter code and remote chat engines are not checked."""
+        if hasattr(self.engine, "chat") and getattr(self.engine, "prefers_chat", False):
+            return calls, []
+        # the code interpreter is general-purpose: "is it made for this request" does not apply
+        judged = [c for c in calls if c.name != INTERPRETER_TOOL]
+        verdicts = check_relevance(self.engine, self.format, last_user_text(messages), specs, judged)
+        st.relevance = [v.to_dict() for v in verdicts.values()]
+        dropped = [n for n, v in verdicts.items() if not v.fits]
+        return [c for c in calls if c.name not in dropped], dropped
+
     def _parse(self, text: str, specs: list[dict[str, Any]]) -> ParseResult:
         return parse_with_tools(self.format, text, specs)
 
@@ -267,7 +297,14 @@ class Agent:
         ):
             n_before = len(parsed.tool_calls)
             raw, parsed, extra = continue_calls(
-                self.engine, self.format, prompt, raw, parsed, lambda t: self._parse(t, offered), params
+                self.engine,
+                self.format,
+                prompt,
+                raw,
+                parsed,
+                lambda t: self._parse(t, offered),
+                params,
+                tool_names=[t["function"]["name"] for t in offered],
             )
             usage["completion_tokens"] = int(usage.get("completion_tokens", 0)) + extra["completion_tokens"]
             if len(parsed.tool_calls) > n_before:

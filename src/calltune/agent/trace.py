@@ -25,6 +25,8 @@ class StepTrace:
     guided: bool = False
     note: str = ""
     observations_seen: bool = False
+    #: the relevance check's verdicts on this turn's calls (see calltune.agent.relevance)
+    relevance: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
