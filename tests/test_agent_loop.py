@@ -300,7 +300,9 @@ def convert_currency(amount: float, to: str) -> dict:
 def test_relevance_check_drops_a_call_that_does_not_fit_and_answers_without_tools():
     call = hermes_call("get_current_weather", location="Qatar")
     eng = ScriptedEngine([call, "No.", "Argentina won the 2022 World Cup."])
-    result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run("Who won the World Cup 2022?")
+    result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run(
+        "Who won the World Cup 2022?"
+    )
     assert result.answer == "Argentina won the 2022 World Cup."
     assert result.trace.observations == []  # nothing was executed
     first = result.trace.steps[0]
@@ -315,7 +317,11 @@ def test_relevance_check_drops_a_call_that_does_not_fit_and_answers_without_tool
 
 
 def test_relevance_check_keeps_fitting_calls_and_drops_only_the_others():
-    calls = hermes_call("get_current_weather", location="Paris") + "\n" + hermes_call("convert_currency", amount=3, to="EUR")
+    calls = (
+        hermes_call("get_current_weather", location="Paris")
+        + "\n"
+        + hermes_call("convert_currency", amount=3, to="EUR")
+    )
     eng = ScriptedEngine([calls, "Yes", "no", "Sunny in Paris."])
     result = Agent(eng, Toolbox([get_current_weather, convert_currency]), continue_calls=False).run(
         "Weather in Paris?"
@@ -329,7 +335,9 @@ def test_relevance_check_only_on_the_first_auto_turn():
     call = hermes_call("get_current_weather", location="Boston")
     # tool_choice=required: the user asked for a call, no check
     eng = ScriptedEngine([call, "22 degrees."])
-    result = Agent(eng, Toolbox([get_current_weather]), tool_choice="required", guided=False, continue_calls=False).run("Boston?")
+    result = Agent(
+        eng, Toolbox([get_current_weather]), tool_choice="required", guided=False, continue_calls=False
+    ).run("Boston?")
     assert result.answer == "22 degrees." and result.trace.steps[0].relevance == []
     # a second call after tool results is not checked again
     eng = ScriptedEngine([call, "Yes", hermes_call("get_current_weather", location="Tokyo"), "Both 22."])

@@ -36,6 +36,8 @@ def test_weather_in_boston_end_to_end():
     # the final answer uses the observation: it states the temperature the tool returned
     assert trace["stopped"] == "answer"
     assert str(reading["temperature"]) in trace["answer"], trace["answer"]
+    # the relevance check asked about the weather tool and kept the call
+    assert [v["fits"] for v in trace["steps"][0]["relevance"]] == [True]
 
 
 def test_chinese_tool_name_and_question():
@@ -54,3 +56,13 @@ def test_two_cities_give_two_calls_in_one_turn():
     assert len(places) == 2, first
     assert "boston" in places[0] and "tokyo" in places[1]
     assert len(first["observations"]) == 2
+
+
+def test_question_no_tool_fits_is_answered_without_running_one():
+    trace = calltune_run("--tools", "examples/weather.py", "Who wrote the play Hamlet?")
+    assert trace["stopped"] == "answer"
+    assert [o for s in trace["steps"] for o in s["observations"]] == [], trace["steps"]
+    assert "shakespeare" in trace["answer"].lower(), trace["answer"]
+    # and the check does not get in the way when the tool fits (the Boston test above runs it too)
+    verdicts = [v for s in trace["steps"] for v in s["relevance"]]
+    assert all(not v["fits"] for v in verdicts)

@@ -358,7 +358,9 @@ def test_call_continuation_is_recorded_and_first_round_rescore_recovers_the_run_
             "<|im_end|>",
         ]
     )
-    system = CalltuneSystem(eng, format="hermes", guided=False, name="calltune", check_relevance=False)  # continuation: default on
+    system = CalltuneSystem(
+        eng, format="hermes", guided=False, name="calltune", check_relevance=False
+    )  # continuation: default on
     out = tmp_path / "run"
     summary = run_bfcl([system], cases, out, progress=False)
     assert summary["systems"]["calltune"]["categories"]["parallel"]["correct"] == 1
@@ -396,3 +398,7 @@ def test_relevance_check_in_the_eval_turns_a_misfit_call_into_no_call(data_dir: 
     # re-scoring keeps what the check dropped dropped
     summary = rescore(out, "calltune", "again", "hermes", data_dir=data_dir)
     assert summary["systems"]["again"]["categories"]["irrelevance"]["correct"] == 1
+    # without the check (same run, no generation): the dropped call counts again
+    summary = rescore(out, "calltune", "no-check", "hermes", data_dir=data_dir, keep_dropped=True)
+    cats = summary["systems"]["no-check"]["categories"]
+    assert cats["irrelevance"]["error_types"] == {"irrelevance_error:decoder_success": 1}

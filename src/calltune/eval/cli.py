@@ -296,6 +296,13 @@ def register(app: typer.Typer) -> None:
                 help="Judge the outputs as they were before call continuation (the same run without it).",
             ),
         ] = False,
+        keep_dropped: Annotated[
+            bool,
+            typer.Option(
+                "--keep-dropped",
+                help="Judge the calls the relevance check dropped as kept (the same run without the check).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs."""
@@ -304,7 +311,9 @@ def register(app: typer.Typer) -> None:
 
         console = Console()
         try:
-            summary = rescore(run, source, target, format, data_dir, first_round=first_round)
+            summary = rescore(
+                run, source, target, format, data_dir, first_round=first_round, keep_dropped=keep_dropped
+            )
         except (FileNotFoundError, ValueError) as e:
             console.print(f"[red]error:[/red] {e}")
             raise typer.Exit(2) from None

@@ -105,6 +105,7 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
             else {}
         ),
         **({"relevance": out.relevance, "dropped": out.dropped} if out.relevance else {}),
+        **({"raw_called": out.raw_called} if out.raw_called is not None else {}),
     }
 
 
@@ -268,6 +269,7 @@ def rescore(
     format: Any,
     data_dir: str | Path | None = None,
     first_round: bool = False,
+    keep_dropped: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
@@ -275,6 +277,9 @@ def rescore(
     Use it when the format's parser changed: the model's text is the same, only how it is
     read differs. ``first_round``: judge the output as it was before call continuation
     (``raw_first``, where the record has one), i.e. the same run without continuation.
+    ``keep_dropped``: judge the calls the relevance check dropped as if it had kept them (the
+    output with the calls, ``raw_called``, where the turn was generated again), i.e. the same
+    run without the relevance check.
     Returns the run's summary (all systems of the directory)."""
     import inspect
 
@@ -302,11 +307,13 @@ def rescore(
             names = [t["function"]["name"] for t in tools]
             raw = old["raw"]
             completion_tokens = int(old.get("completion_tokens") or 0)
+            if keep_dropped and old.get("raw_called") is not None:
+                raw = old["raw_called"]
             if first_round and old.get("raw_first") is not None:
                 raw = old["raw_first"]
                 completion_tokens = int(old.get("completion_tokens_first") or completion_tokens)
             parsed = format.parse(raw, tool_names=names) if takes_names else format.parse(raw)
-            dropped = set(old.get("dropped") or [])
+            dropped = set() if keep_dropped else set(old.get("dropped") or [])
             if dropped:  # what the relevance check dropped stays dropped
                 parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
             out = SystemOutput(

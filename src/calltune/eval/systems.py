@@ -56,6 +56,8 @@ class SystemOutput:
     #: the relevance check's verdicts and the functions whose calls it dropped
     relevance: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: the output with the calls the check dropped, when the turn was generated again
+    raw_called: str | None = None
 
 
 class System(Protocol):
@@ -172,6 +174,7 @@ class CalltuneSystem:
             completion_tokens += extra["completion_tokens"]
         verdicts: list[dict[str, Any]] = []
         dropped: list[str] = []
+        raw_called: str | None = None
         if self.check_relevance and parsed.tool_calls and tools:
             checked = check_relevance(
                 self.engine, self.format, last_user_text(msgs), tools, parsed.tool_calls
@@ -187,6 +190,7 @@ class CalltuneSystem:
                         if tok is not None
                         else self.format.render(msgs, None, True)
                     )
+                    raw_called = raw
                     again = self.engine.generate(bare, params)
                     completion_tokens += again.completion_tokens
                     raw = again.text
@@ -207,6 +211,7 @@ class CalltuneSystem:
             completion_tokens_first=comp.completion_tokens if raw_first is not None else None,
             relevance=verdicts,
             dropped=dropped,
+            raw_called=raw_called,
         )
 
 
