@@ -94,7 +94,8 @@ class ModeSystem(CalltuneSystem):
         expected: dict[str, str],
         timing_file: Path,
     ):
-        super().__init__(engine, guided=guided, name=name)
+        # the grammar alone is compared here: no call continuation, no relevance check
+        super().__init__(engine, guided=guided, name=name, continue_calls=False, check_relevance=False)
         self.mode = mode
         self.expected = expected  # question key -> the expected tool name (for named)
         self.timing_file = timing_file

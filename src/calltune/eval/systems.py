@@ -191,7 +191,11 @@ class CalltuneSystem:
                         else self.format.render(msgs, None, True)
                     )
                     raw_called = raw
-                    again = self.engine.generate(bare, params)
+                    # its text is not judged, only that it makes no call: a short budget will do
+                    short = SamplingParams(
+                        max_tokens=min(self.max_tokens, 96), temperature=0.0, stop=params.stop
+                    )
+                    again = self.engine.generate(bare, short)
                     completion_tokens += again.completion_tokens
                     raw = again.text
                     parsed = self.format.parse(raw)
