@@ -139,6 +139,21 @@ def test_constraint_hook(tiny: TransformersEngine) -> None:
         tiny.stream("q", SamplingParams(), constraint=object())
 
 
+def test_constraint_hook_gets_every_stop_token_of_the_engine(tiny: TransformersEngine) -> None:
+    seen: dict[str, object] = {}
+
+    class Capture:
+        def hf_logits_processor(self, tokenizer, vocab_size=None, stop_token_ids=None):  # noqa: ANN001, ANN202
+            seen.update(vocab_size=vocab_size, stops=stop_token_ids)
+            return lambda input_ids, scores: scores
+
+    tiny.generate("q", SamplingParams(max_tokens=1), constraint=Capture())
+    assert seen["vocab_size"] == tiny.model.config.vocab_size
+    # the engine's own end-of-generation ids (generation config, model config, tokenizer) are
+    # all allowed to end a guided output, not only the tokenizer's eos
+    assert set(seen["stops"]) >= tiny._eos and tiny._eos
+
+
 def test_calltune_output_dir_with_adapter(tiny_dir: Path, tmp_path: Path) -> None:
     peft = pytest.importorskip("peft")
     from transformers import AutoModelForCausalLM
