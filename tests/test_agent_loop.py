@@ -300,10 +300,12 @@ def convert_currency(amount: float, to: str) -> dict:
 def test_relevance_check_drops_a_call_that_does_not_fit_and_answers_without_tools():
     call = hermes_call("get_current_weather", location="Qatar")
     eng = ScriptedEngine([call, "No.", "Argentina won the 2022 World Cup."])
-    result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run(
-        "Who won the World Cup 2022?"
-    )
+    events: list = []
+    result = Agent(
+        eng, Toolbox([get_current_weather]), continue_calls=False, on_event=lambda k, d: events.append((k, d))
+    ).run("Who won the World Cup 2022?")
     assert result.answer == "Argentina won the 2022 World Cup."
+    assert ("dropped", ["get_current_weather"]) in events and not any(k == "call" for k, _ in events)
     assert result.trace.observations == []  # nothing was executed
     first = result.trace.steps[0]
     assert first.relevance == [{"name": "get_current_weather", "fits": False, "answer": "No."}]

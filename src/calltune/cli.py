@@ -133,6 +133,11 @@ def _printer(console: Console):
                 text = text[:800] + " …"
             console.print(f"[{style}]← {data['name']}:[/{style}] ", end="")
             console.print(text, markup=False, highlight=False)
+        elif kind == "dropped":
+            names = ", ".join(data)
+            console.print(
+                f"[dim]· not called: {names} (judged not to fit the question)[/dim]", highlight=False
+            )
         elif kind == "parse_error":
             console.print(f"[red]✗ unparseable call:[/red] {data['message']}", highlight=False)
 

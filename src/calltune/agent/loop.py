@@ -17,7 +17,8 @@ from .relevance import check_relevance, last_user_text
 from .trace import StepTrace, Trace
 
 #: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
-#: ("observation", dict), ("parse_error", dict), ("answer", str), ("step", int)
+#: ("observation", dict), ("parse_error", dict), ("answer", str), ("step", int),
+#: ("dropped", list[str]) functions whose calls the relevance check dropped
 EventHandler = Callable[[str, Any], None]
 
 INTERPRETER_TOOL = "python"
@@ -242,6 +243,8 @@ class Agent:
         verdicts = check_relevance(self.engine, self.format, last_user_text(messages), specs, judged)
         st.relevance = [v.to_dict() for v in verdicts.values()]
         dropped = [n for n, v in verdicts.items() if not v.fits]
+        if dropped:
+            self._emit("dropped", dropped)
         return [c for c in calls if c.name not in dropped], dropped
 
     def _parse(self, text: str, specs: list[dict[str, Any]]) -> ParseResult:
