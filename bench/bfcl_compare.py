@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=100, help="cases per category (seeded subset); 0 = all")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
-        "--systems", default="calltune,llama-cpp-native", help=f"comma-separated: {', '.join(SYSTEM_NAMES)}"
+        "--systems", default="llama-cpp-native,calltune", help=f"comma-separated: {', '.join(SYSTEM_NAMES)}"
     )
     ap.add_argument("--max-tokens", type=int, default=384)
     ap.add_argument("--system", default=None, help="system prompt for calltune (default: the format's own)")
