@@ -13,7 +13,7 @@ from ..formats.base import ChatFormat
 from ..messages import normalize_messages
 from ..types import ParseResult, ToolCall
 from .continuation import continue_calls, parse_with_tools, should_continue
-from .relevance import check_relevance, last_user_text
+from .relevance import filter_relevant, last_user_text
 from .trace import StepTrace, Trace
 
 #: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
@@ -239,13 +239,13 @@ class Agent:
         if hasattr(self.engine, "chat") and getattr(self.engine, "prefers_chat", False):
             return calls, []
         # the code interpreter is general-purpose: "is it made for this request" does not apply
-        judged = [c for c in calls if c.name != INTERPRETER_TOOL]
-        verdicts = check_relevance(self.engine, self.format, last_user_text(messages), specs, judged)
-        st.relevance = [v.to_dict() for v in verdicts.values()]
-        dropped = [n for n, v in verdicts.items() if not v.fits]
+        kept, dropped, verdicts = filter_relevant(
+            self.engine, self.format, last_user_text(messages), specs, calls, exempt={INTERPRETER_TOOL}
+        )
+        st.relevance = [v.to_dict() for v in verdicts]
         if dropped:
             self._emit("dropped", dropped)
-        return [c for c in calls if c.name not in dropped], dropped
+        return kept, dropped
 
     def _parse(self, text: str, specs: list[dict[str, Any]]) -> ParseResult:
         return parse_with_tools(self.format, text, specs)

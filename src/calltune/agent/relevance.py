@@ -14,7 +14,7 @@ everything else, so it works for any local engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,22 @@ def check_relevance(
         fits = not answer.lower().lstrip("\"'*` ").startswith("no")
         verdicts[call.name] = RelevanceVerdict(call.name, fits, answer)
     return verdicts
+
+
+def filter_relevant(
+    engine: Engine,
+    fmt: ChatFormat,
+    question: str,
+    tools: Sequence[dict[str, Any]],
+    calls: Sequence[ToolCall],
+    exempt: Collection[str] = (),
+) -> tuple[list[ToolCall], list[str], list[RelevanceVerdict]]:
+    """``(kept calls, names of the functions dropped, verdicts)``: :func:`check_relevance` on
+    ``calls`` (functions named in ``exempt`` are not checked and always kept)."""
+    judged = [c for c in calls if c.name not in exempt]
+    verdicts = check_relevance(engine, fmt, question, tools, judged)
+    dropped = [n for n, v in verdicts.items() if not v.fits]
+    return [c for c in calls if c.name not in dropped], dropped, list(verdicts.values())
 
 
 def last_user_text(messages: Sequence[dict[str, Any]]) -> str:

@@ -47,57 +47,25 @@ def build_systems(
         if n_ctx:
             kw["n_ctx"] = n_ctx
         eng = load_engine(model, **kw)
+    # the calltune variants: name -> (guided, system prompt)
+    variants: dict[str, tuple[bool | None, str | None]] = {
+        "calltune": (None, system),
+        "calltune-guided": (True, system),
+        "calltune-unguided": (False, system),
+        "calltune+sysprompt": (None, system or TOOL_USE_SYSTEM_PROMPT),
+    }
     systems: list[Any] = []
     for n in names:
-        if n == "calltune":
+        if n in variants:
+            guided, sys_prompt = variants[n]
             systems.append(
                 CalltuneSystem(
                     eng,
                     format=format,
-                    guided=None,
-                    name="calltune",
-                    max_tokens=max_tokens,
-                    system=system,
-                    continue_calls=continue_calls,
-                    check_relevance=check_relevance,
-                )
-            )
-        elif n == "calltune-guided":
-            systems.append(
-                CalltuneSystem(
-                    eng,
-                    format=format,
-                    guided=True,
+                    guided=guided,
                     name=n,
                     max_tokens=max_tokens,
-                    system=system,
-                    continue_calls=continue_calls,
-                    check_relevance=check_relevance,
-                )
-            )
-        elif n == "calltune-unguided":
-            systems.append(
-                CalltuneSystem(
-                    eng,
-                    format=format,
-                    guided=False,
-                    name=n,
-                    max_tokens=max_tokens,
-                    system=system,
-                    continue_calls=continue_calls,
-                    check_relevance=check_relevance,
-                )
-            )
-        elif n == "calltune+sysprompt":
-            sp = system or TOOL_USE_SYSTEM_PROMPT
-            systems.append(
-                CalltuneSystem(
-                    eng,
-                    format=format,
-                    guided=None,
-                    name=n,
-                    max_tokens=max_tokens,
-                    system=sp,
+                    system=sys_prompt,
                     continue_calls=continue_calls,
                     check_relevance=check_relevance,
                 )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..agent.continuation import continue_calls, parse_with_tools, should_continue
-from ..agent.relevance import check_relevance, last_user_text
+from ..agent.relevance import filter_relevant, last_user_text
 from ..engines.base import Engine, EngineError, SamplingParams
 from ..types import ParseError, ToolCall
 
@@ -176,30 +176,25 @@ class CalltuneSystem:
         dropped: list[str] = []
         raw_called: str | None = None
         if self.check_relevance and parsed.tool_calls and tools:
-            checked = check_relevance(
+            parsed.tool_calls, dropped, checked = filter_relevant(
                 self.engine, self.format, last_user_text(msgs), tools, parsed.tool_calls
             )
-            verdicts = [v.to_dict() for v in checked.values()]
-            dropped = [n for n, v in checked.items() if not v.fits]
-            if dropped:
-                parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
-                if not parsed.tool_calls and not parsed.errors:
-                    # as the agent does: the turn again, with no tools on offer
-                    bare = (
-                        self.format.encode(msgs, tok, None, True)
-                        if tok is not None
-                        else self.format.render(msgs, None, True)
-                    )
-                    raw_called = raw
-                    # its text is not judged, only that it makes no call: a short budget will do
-                    short = SamplingParams(
-                        max_tokens=min(self.max_tokens, 96), temperature=0.0, stop=params.stop
-                    )
-                    again = self.engine.generate(bare, short)
-                    completion_tokens += again.completion_tokens
-                    raw = again.text
-                    parsed = self.format.parse(raw)
-                    parsed.tool_calls = []  # no tools were offered: nothing can be called
+            verdicts = [v.to_dict() for v in checked]
+            if dropped and not parsed.tool_calls and not parsed.errors:
+                # as the agent does: the turn again, with no tools on offer
+                bare = (
+                    self.format.encode(msgs, tok, None, True)
+                    if tok is not None
+                    else self.format.render(msgs, None, True)
+                )
+                raw_called = raw
+                # its text is not judged, only that it makes no call: a short budget will do
+                short = SamplingParams(max_tokens=min(self.max_tokens, 96), temperature=0.0, stop=params.stop)
+                again = self.engine.generate(bare, short)
+                completion_tokens += again.completion_tokens
+                raw = again.text
+                parsed = self.format.parse(raw)
+                parsed.tool_calls = []  # no tools were offered: nothing can be called
         latency = time.perf_counter() - t0
         return SystemOutput(
             raw=raw,
