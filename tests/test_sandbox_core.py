@@ -130,6 +130,20 @@ def test_kernel_killed_between_cells_is_restarted_transparently(tmp_path: Path) 
         assert "SIGKILL" in r.to_observation()
 
 
+def test_lost_output_channel_is_reconnected_and_state_kept(tmp_path: Path) -> None:
+    import zmq
+
+    with Sandbox(workdir=tmp_path, timeout=10, memory_mb=1024) as s:
+        s.run("kept = 7")
+        # the client's IOPub subscription stops hearing the kernel (what a subscription that never
+        # joined looks like): the cell still runs, its output is reported lost, the channel reconnected
+        s._kc.iopub_channel.socket.setsockopt(zmq.UNSUBSCRIBE, b"")
+        r = s.run("kept += 1\n21 * 2")
+        assert r.text == "" and not r.restarted
+        assert any("output was lost" in n for n in r.notes)
+        assert s.run("kept").text == "8\n"
+
+
 def test_bad_arguments_raise_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="timeout must be > 0"):
         Sandbox(workdir=tmp_path, timeout=0)

@@ -78,6 +78,8 @@ _sys.addaudithook(_calltune_guard)
 del _calltune_guard, _os, _sys
 """
 _IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+# how long to wait for a cell's output after the kernel replied (IOPub may lag the shell under load)
+_IOPUB_GRACE_S = 3.0
 
 
 def _write_new_file(path: Path, data: bytes) -> None:
@@ -585,12 +587,36 @@ class Sandbox:
                         break
                     continue
                 if msg["parent_header"].get("msg_id") == msg_id:
-                    self._drain_iopub(0.2)
-                    return
+                    # as jupyter_client does: ready only once IOPub delivers too (the kernel_info
+                    # request's status messages); a subscription still joining would lose the
+                    # next cell's output
+                    if self._iopub_connected(0.5):
+                        self._drain_iopub(0.2)
+                        return
+                    break
         self._stop_kernel()
         raise SandboxError(
             f"the sandbox kernel did not answer within {self.limits.startup_timeout:g} s: {self._kernel_stderr()}"
         )
+
+    def _iopub_connected(self, wait: float) -> bool:
+        try:
+            self._kc.get_iopub_msg(timeout=wait)
+        except queue.Empty:
+            return False
+        return True
+
+    def _reconnect(self) -> None:
+        """New client channels to the same kernel (state kept), checked as at startup."""
+        from jupyter_client import BlockingKernelClient
+
+        with contextlib.suppress(Exception):
+            self._kc.stop_channels()
+        kc = BlockingKernelClient()
+        kc.load_connection_file(str(self._statedir / "kernel.json"))
+        kc.start_channels()
+        self._kc = kc
+        self._wait_ready()
 
     def _drain_iopub(self, wait: float) -> None:
         end = time.monotonic() + wait
@@ -691,7 +717,7 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         interrupted_at: float | None = None
         why: str | None = None
-        idle = replied = False
+        idle = replied = seen = False
         replied_at = 0.0
         error: dict[str, Any] | None = None
         while True:
@@ -714,7 +740,7 @@ class Sandbox:
                 res.restarted = True
                 why = why or "timeout"
                 break
-            if idle or (replied and now > replied_at + 1.0):
+            if idle or (replied and now > replied_at + _IOPUB_GRACE_S):
                 break
             try:
                 msg = kc.get_iopub_msg(timeout=0.05)
@@ -730,6 +756,7 @@ class Sandbox:
                             break
             if msg is None or msg["parent_header"].get("msg_id") != msg_id:
                 continue
+            seen = True
             mtype, content = msg["msg_type"], msg["content"]
             if mtype == "status" and content.get("execution_state") == "idle":
                 idle = True
@@ -761,6 +788,11 @@ class Sandbox:
                 res.truncated = True
                 why = "output"
                 interrupted_at = self._interrupt()
+        if replied and not seen and not res.restarted and self._alive():
+            # the shell answered but IOPub carried nothing for this cell: the output channel is
+            # lost (a subscription that never joined); reconnect so the next cell is heard
+            self._reconnect()
+            res.notes.append("[the cell ran but its output was lost; the output channel was reconnected]")
         text = strip_ansi("".join(parts))
         if len(text) > lim.max_output_chars:
             res.truncated = True
