@@ -144,6 +144,25 @@ def test_lost_output_channel_is_reconnected_and_state_kept(tmp_path: Path) -> No
         assert s.run("kept").text == "8\n"
 
 
+def test_lost_output_channel_on_a_kernel_that_stops_answering_restarts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zmq
+
+    from calltune.sandbox.kernel import SandboxError
+
+    with Sandbox(workdir=tmp_path, timeout=10, memory_mb=1024) as s:
+        s._kc.iopub_channel.socket.setsockopt(zmq.UNSUBSCRIBE, b"")
+
+        def no_answer() -> None:
+            raise SandboxError("the sandbox kernel did not answer")
+
+        monkeypatch.setattr(s, "_reconnect", no_answer)
+        r = s.run("21 * 2")
+        assert r.restarted and any("kernel was restarted" in n for n in r.notes)
+        assert s.run("6 * 7").text == "42\n"
+
+
 def test_bad_arguments_raise_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="timeout must be > 0"):
         Sandbox(workdir=tmp_path, timeout=0)

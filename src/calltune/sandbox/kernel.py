@@ -791,8 +791,14 @@ class Sandbox:
         if replied and not seen and not res.restarted and self._alive():
             # the shell answered but IOPub carried nothing for this cell: the output channel is
             # lost (a subscription that never joined); reconnect so the next cell is heard
-            self._reconnect()
-            res.notes.append("[the cell ran but its output was lost; the output channel was reconnected]")
+            try:
+                self._reconnect()
+                res.notes.append("[the cell ran but its output was lost; the output channel was reconnected]")
+            except SandboxError:  # the kernel stopped answering: start a fresh one
+                self._launch()
+                self.restarts += 1
+                res.restarted = True
+                res.notes.append("[the cell ran but its output was lost; the kernel was restarted]")
         text = strip_ansi("".join(parts))
         if len(text) > lim.max_output_chars:
             res.truncated = True
