@@ -346,3 +346,49 @@ def test_relevance_check_only_on_the_first_auto_turn():
     result = Agent(eng, Toolbox([get_current_weather]), continue_calls=False).run("Boston, then Tokyo?")
     assert result.answer == "Both 22." and len(result.trace.observations) == 2
     assert result.trace.steps[1].relevance == []
+
+
+def _cycling_calls(n: int) -> str:
+    calls = [hermes_call("get_current_weather", location=c) for c in ("Boston", "Tokyo", "Paris")]
+    return "\n".join(calls[i % 3] for i in range(n))
+
+
+def test_guided_turn_ends_at_the_first_repeated_call():
+    from calltune.agent.continuation import generate_until_repeat
+    from calltune.engines.base import SamplingParams
+    from calltune.formats import get_format
+
+    fmt = get_format("hermes")
+    cycling = _cycling_calls(8)[:-9]  # three calls, repeated, the last one cut off by max_tokens
+    eng = _CountingEngine([cycling], chunk_size=3)
+    comp = generate_until_repeat(
+        eng, fmt, "PROMPT", SamplingParams(max_tokens=4000), None, ["get_current_weather"]
+    )
+    assert comp.text == _cycling_calls(3)
+    assert comp.finish_reason == "stop" and comp.stop is None
+    assert [c.arguments["location"] for c in fmt.parse(comp.text).tool_calls] == ["Boston", "Tokyo", "Paris"]
+    # generation stopped as soon as the repeat was complete, not at the end of the script
+    assert eng.pulled[0] <= (len(_cycling_calls(4)) + 3) // 3 + 1 < len(cycling) // 3
+    assert comp.completion_tokens == len(_cycling_calls(4))  # what was generated (char tokenizer)
+    # a turn without repeats is returned as it is
+    eng = ScriptedEngine([_cycling_calls(3)])
+    comp = generate_until_repeat(eng, fmt, "PROMPT", SamplingParams(max_tokens=4000), None, None)
+    assert comp.text == _cycling_calls(3) and comp.finish_reason == "stop"
+
+
+class _GuidableEngine(ScriptedEngine):
+    supports_constraints = True
+
+
+def test_agent_guided_required_turn_keeps_the_distinct_calls_of_a_cycling_model():
+    pytest.importorskip("xgrammar")
+    eng = _GuidableEngine([_cycling_calls(8)[:-9], "Sunny everywhere."])
+    agent = Agent(
+        eng, Toolbox([get_current_weather]), tool_choice="required", guided=True, check_relevance=False
+    )
+    result = agent.run("Weather in Boston, Tokyo and Paris?")
+    step = result.trace.steps[0]
+    assert step.guided and eng.constraints[0] is not None
+    assert [c["arguments"]["location"] for c in step.tool_calls] == ["Boston", "Tokyo", "Paris"]
+    assert step.parse_errors == [] and step.finish_reason == "stop"
+    assert result.answer == "Sunny everywhere."

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from ..engines.base import Engine, SamplingParams
+from ..engines.base import Completion, Engine, SamplingParams
 from ..formats.base import ChatFormat
 from ..types import ParseResult
 
@@ -142,3 +143,64 @@ def continue_calls(
         if fmt.stop_means_call(stop):
             break
     return raw, parsed, usage
+
+
+def generate_until_repeat(
+    engine: Engine,
+    fmt: ChatFormat,
+    prompt: str | list[int],
+    params: SamplingParams,
+    constraint: Any = None,
+    tool_names: Collection[str] | None = None,
+) -> Completion:
+    """Generate a turn, ending it when the model writes a call it already made in this turn.
+
+    Under a grammar that allows only calls (``required`` / named), a model that would end its
+    turn with prose cannot, and small models then cycle through their calls again until
+    ``max_tokens`` cuts the last one in half (measured: the default model wrote its three
+    calls, then repeated them, 384 tokens, the 8th call cut off). The text is cut right after
+    the last new call, so the turn parses into the distinct calls and ends as ``stop``."""
+    sp = _continuation_parser(fmt, tool_names)
+    seen: set[str] = set()
+    text, cut, end_of_new = "", None, 0
+    finish, stop, usage = "length", None, None
+    t0 = time.perf_counter()
+    stream = engine.stream(prompt, params, constraint)
+    try:
+        for ch in stream:
+            for c in ch.text:
+                text += c
+                for d in sp.feed(c):
+                    if d.kind != "tool_call_args":
+                        continue
+                    key = _key(d.name or "", json.loads(d.text or "{}"))
+                    if key in seen:
+                        cut = cut if cut is not None else len(text)
+                    seen.add(key)
+                    if cut is None:
+                        end_of_new = len(text)
+                if cut is not None:
+                    break
+            if cut is not None:
+                break
+            if ch.finish_reason is not None:
+                finish, stop, usage = ch.finish_reason, ch.stop, ch.usage
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    n_tokens = int((usage or {}).get("completion_tokens", 0))
+    n_prompt = int((usage or {}).get("prompt_tokens", 0))
+    if cut is not None:
+        n_prompt = len(prompt) if isinstance(prompt, list) else len(engine.tokenizer.encode_text(prompt))
+        n_tokens = len(engine.tokenizer.encode_text(text)) if text else 0
+        text, finish, stop = text[:end_of_new], "stop", None
+    return Completion(
+        text=text,
+        finish_reason=finish,
+        stop=stop,
+        prompt_tokens=n_prompt,
+        completion_tokens=n_tokens,
+        latency_s=time.perf_counter() - t0,
+    )

@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engines.base import ContextLengthError, Engine, EngineError, SamplingParams
+from ..engines.base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
 from ..formats.base import ChatFormat
 from ..messages import normalize_messages
 from ..types import ParseResult, ToolCall
-from .continuation import continue_calls, parse_with_tools, should_continue
+from .continuation import continue_calls, generate_until_repeat, parse_with_tools, should_continue
 from .relevance import filter_relevant, last_user_text
 from .trace import StepTrace, Trace
 
@@ -275,7 +275,20 @@ class Agent:
         t0 = time.perf_counter()
         parts: list[str] = []
         last = None
-        for ch in self.engine.stream(prompt, params, constraint):
+        if constraint is not None:  # a grammar that allows only calls can make a model cycle
+            comp = generate_until_repeat(
+                self.engine,
+                self.format,
+                prompt,
+                params,
+                constraint,
+                [t["function"]["name"] for t in offered],
+            )
+            usage = {"prompt_tokens": comp.prompt_tokens, "completion_tokens": comp.completion_tokens}
+            chunks: Any = iter([Chunk(comp.text, comp.finish_reason, comp.stop, usage)])
+        else:
+            chunks = self.engine.stream(prompt, params, constraint)
+        for ch in chunks:
             parts.append(ch.text)
             last = ch
             if sp is not None and ch.text:

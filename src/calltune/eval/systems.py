@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..agent.continuation import continue_calls, parse_with_tools, should_continue
+from ..agent.continuation import continue_calls, generate_until_repeat, parse_with_tools, should_continue
 from ..agent.relevance import filter_relevant, last_user_text
 from ..engines.base import Engine, EngineError, SamplingParams
 from ..types import ParseError, ToolCall
@@ -150,7 +150,12 @@ class CalltuneSystem:
         constraint = self._constraint(tools)
         params = SamplingParams(max_tokens=self.max_tokens, temperature=0.0, stop=list(self.format.stop))
         t0 = time.perf_counter()
-        comp = self.engine.generate(prompt, params, constraint)
+        if constraint is not None:  # a grammar that allows only calls can make a model cycle
+            comp = generate_until_repeat(
+                self.engine, self.format, prompt, params, constraint, [t["function"]["name"] for t in tools]
+            )
+        else:
+            comp = self.engine.generate(prompt, params, constraint)
         raw = comp.text
         parsed = self._parse(raw, tools)
         completion_tokens = comp.completion_tokens
