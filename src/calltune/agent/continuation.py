@@ -162,26 +162,26 @@ def generate_until_repeat(
     the last new call, so the turn parses into the distinct calls and ends as ``stop``."""
     sp = _continuation_parser(fmt, tool_names)
     seen: set[str] = set()
-    text, cut, end_of_new = "", None, 0
+    chars: list[str] = []  # fed one character at a time, to cut exactly after a call
+    repeated, end_of_new = False, 0
     finish, stop, usage = "length", None, None
     t0 = time.perf_counter()
     stream = engine.stream(prompt, params, constraint)
     try:
         for ch in stream:
             for c in ch.text:
-                text += c
+                chars.append(c)
                 for d in sp.feed(c):
                     if d.kind != "tool_call_args":
                         continue
                     key = _key(d.name or "", json.loads(d.text or "{}"))
-                    if key in seen:
-                        cut = cut if cut is not None else len(text)
+                    repeated = repeated or key in seen
                     seen.add(key)
-                    if cut is None:
-                        end_of_new = len(text)
-                if cut is not None:
+                    if not repeated:
+                        end_of_new = len(chars)
+                if repeated:
                     break
-            if cut is not None:
+            if repeated:
                 break
             if ch.finish_reason is not None:
                 finish, stop, usage = ch.finish_reason, ch.stop, ch.usage
@@ -192,7 +192,8 @@ def generate_until_repeat(
             close()
     n_tokens = int((usage or {}).get("completion_tokens", 0))
     n_prompt = int((usage or {}).get("prompt_tokens", 0))
-    if cut is not None:
+    text = "".join(chars)
+    if repeated:
         n_prompt = len(prompt) if isinstance(prompt, list) else len(engine.tokenizer.encode_text(prompt))
         n_tokens = len(engine.tokenizer.encode_text(text)) if text else 0
         text, finish, stop = text[:end_of_new], "stop", None

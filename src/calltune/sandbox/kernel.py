@@ -475,7 +475,6 @@ class Sandbox:
         }
 
     def _launch(self) -> None:
-        from jupyter_client import BlockingKernelClient
         from jupyter_client.connect import write_connection_file
 
         assert self._statedir is not None
@@ -554,11 +553,7 @@ class Sandbox:
             )
         finally:
             stderr.close()
-        kc = BlockingKernelClient()
-        kc.load_connection_file(str(conn_file))
-        kc.start_channels()
-        self._kc = kc
-        self._wait_ready()
+        self._connect()
         with contextlib.suppress(OSError, ValueError):
             self._report = json.loads((sd / "isolation.json").read_text())
 
@@ -606,17 +601,21 @@ class Sandbox:
             return False
         return True
 
-    def _reconnect(self) -> None:
-        """New client channels to the same kernel (state kept), checked as at startup."""
+    def _connect(self) -> None:
+        """Client channels to the kernel of ``kernel.json``, ready once shell and IOPub answer."""
         from jupyter_client import BlockingKernelClient
 
-        with contextlib.suppress(Exception):
-            self._kc.stop_channels()
         kc = BlockingKernelClient()
         kc.load_connection_file(str(self._statedir / "kernel.json"))
         kc.start_channels()
         self._kc = kc
         self._wait_ready()
+
+    def _reconnect(self) -> None:
+        """New client channels to the same kernel (state kept)."""
+        with contextlib.suppress(Exception):
+            self._kc.stop_channels()
+        self._connect()
 
     def _drain_iopub(self, wait: float) -> None:
         end = time.monotonic() + wait
