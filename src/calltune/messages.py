@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from .types import new_call_id
+from .errors import CalltuneError
 
 
-class MessageError(ValueError):
+class MessageError(CalltuneError, ValueError):
     """A message list that breaks the OpenAI schema or the role-order rules."""
 
 

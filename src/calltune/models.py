@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from .errors import CalltuneError
 
 DEFAULT_MODEL_NAME = "default"
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -38,7 +39,7 @@ GEMMA_MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
 _CHUNK = 8 << 20
 
 
-class ModelError(RuntimeError):
+class ModelError(CalltuneError, RuntimeError):
     """A model could not be found or assembled."""
 
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats.base import TokenizerAdapter
+from ..errors import CalltuneError
 
 
-class EngineError(RuntimeError):
+class EngineError(CalltuneError, RuntimeError):
     """An engine could not do what was asked (bad model path, prompt too long, ...)."""
 
 

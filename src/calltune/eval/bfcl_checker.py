@@ -18,6 +18,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any
+from ..errors import CalltuneError
 
 CHECKER_MODEL_NAME = "calltune"
 
@@ -26,7 +27,7 @@ IRRELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance")
 RELEVANCE_CATEGORIES = ("live_relevance",)
 
 
-class CheckerUnavailableError(ImportError):
+class CheckerUnavailableError(CalltuneError, ImportError):
     """bfcl-eval is not installed (``pip install --no-deps bfcl-eval``)."""
 
 

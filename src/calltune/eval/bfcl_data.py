@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from ..errors import CalltuneError
 
 #: the single-turn AST categories calltune evaluates (Python only)
 AST_CATEGORIES: tuple[str, ...] = (
@@ -43,7 +44,7 @@ CATEGORY_ALIASES = {"simple": "simple_python"}
 VERSION_PREFIX = "BFCL_v4"
 
 
-class BfclDataError(ValueError):
+class BfclDataError(CalltuneError, ValueError):
     """Bad category name, missing data directory or malformed data."""
 
 

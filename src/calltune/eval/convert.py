@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from ..types import ToolCall
+from ..errors import CalltuneError
 
 #: BFCL type name → JSON Schema type (BFCL's own OpenAI conversion maps ``any`` to string)
 TYPE_MAP: dict[str, str] = {
@@ -36,7 +37,7 @@ TYPE_MAP: dict[str, str] = {
 _NAME_OK = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-class ConversionError(ValueError):
+class ConversionError(CalltuneError, ValueError):
     """A BFCL function doc that cannot be turned into a tool spec."""
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from ..messages import MessageError, normalize_messages
 from .base import Segment
+from ..errors import CalltuneError
 
 
-class FormatError(ValueError):
+class FormatError(CalltuneError, ValueError):
     """Messages or tools that a chat format cannot render."""
 
 

@@ -37,6 +37,7 @@ from .base import ChatFormat, Segment, StreamParser
 from .common import call_arguments, function_dicts, prepare_messages, seg, split_markers, strip_fence
 from .pyliteral import MAX_CALL_CHARS, MAX_DEPTH, LiteralError, parse_literal
 from .streaming import BufferedStreamParser, held_suffix
+from ..errors import CalltuneError
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 TC_OPEN, TC_CLOSE = "<tool_call>", "</tool_call>"
@@ -58,7 +59,7 @@ TOOLS_OUTRO = (
 _CALL_LANGS = ("", "json", "tool_call", "tool_calls", "json5")
 
 
-class CallShapeError(ValueError):
+class CallShapeError(CalltuneError, ValueError):
     pass
 
 

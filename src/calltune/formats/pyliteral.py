@@ -14,6 +14,7 @@ import ast
 import keyword
 import math
 from typing import Any
+from ..errors import CalltuneError
 
 #: longest call text we try to parse (characters)
 MAX_CALL_CHARS = 1_000_000
@@ -25,7 +26,7 @@ _MAX_BRACKETS = 10 * MAX_DEPTH
 _JSON_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 
 
-class LiteralError(ValueError):
+class LiteralError(CalltuneError, ValueError):
     """Text that is not a literal-only ``tool_call(...)`` / literal value."""
 
 

@@ -1,7 +1,8 @@
 """Errors of the guided-decoding package."""
 
 from __future__ import annotations
+from ..errors import CalltuneError
 
 
-class GuidedError(ValueError):
+class GuidedError(CalltuneError, ValueError):
     """A constraint could not be built or applied (bad mode, unknown tool, unsupported schema...)."""

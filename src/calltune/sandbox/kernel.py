@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .isolation import (
+from ..errors import CalltuneError
     Capabilities,
     Cgroups,
     UidLease,
@@ -89,7 +90,7 @@ def _write_new_file(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-class SandboxError(RuntimeError):
+class SandboxError(CalltuneError, RuntimeError):
     """The sandbox could not start (or was asked for isolation this machine cannot give)."""
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Iterable
+from ..errors import CalltuneError
 
 _SYS_CREATE_RULESET = 444
 _SYS_ADD_RULE = 445
@@ -61,7 +62,7 @@ _WRITE_V1 = (
 )
 
 
-class LandlockError(OSError):
+class LandlockError(CalltuneError, OSError):
     pass
 
 

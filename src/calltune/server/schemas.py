@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from ..errors import CalltuneError
 
 
 class StreamOptions(BaseModel):
@@ -72,7 +73,7 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
 
 
-class APIError(Exception):
+class APIError(CalltuneError):
     """An error reported to the client as ``{"error": {message, type, param, code}}``."""
 
     def __init__(

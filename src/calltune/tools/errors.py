@@ -7,9 +7,10 @@ The exceptions below are for mistakes in the tool *definitions* a developer writ
 """
 
 from __future__ import annotations
+from ..errors import CalltuneError
 
 
-class ToolError(Exception):
+class ToolError(CalltuneError):
     """Base class for tool definition errors."""
 
 

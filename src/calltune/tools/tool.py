@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .errors import ToolSchemaError
 from .schema import ParamInfo, _walk, describe_parameters, function_description, parameters_schema
 from .validation import check_schema, make_validator, validate_arguments
+from ..errors import CalltuneError
 
 _BAD_NAME_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 MAX_NAME_LENGTH = 64
@@ -62,7 +63,7 @@ def _unwrap(fn: Any) -> Any:
     return fn
 
 
-class ArgumentError(ValueError):
+class ArgumentError(CalltuneError, ValueError):
     """Arguments that passed the schema but could not become the declared Python types."""
 
 

@@ -20,9 +20,10 @@ from typing import Any
 
 from ..messages import MessageError, normalize_messages
 from .data import DataError, iter_records, openai_tools, tool_entries, tool_function, write_samples
+from ..errors import CalltuneError
 
 
-class ConvertError(ValueError):
+class ConvertError(CalltuneError, ValueError):
     """A sample that cannot be converted (the message says why and where)."""
 
 

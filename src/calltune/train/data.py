@@ -26,11 +26,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from ..errors import CalltuneError
 
 ROLES = ("system", "user", "assistant", "tool")
 
 
-class DataError(ValueError):
+class DataError(CalltuneError, ValueError):
     """A data file that cannot be read (bad JSON, wrong top-level shape)."""
 
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .convert import seed_to_openai
+from ..errors import CalltuneError
 
 IGNORE = -100
 
 
-class EncodeError(ValueError):
+class EncodeError(CalltuneError, ValueError):
     """A sample that cannot be encoded."""
 
 

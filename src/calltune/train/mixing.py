@@ -13,11 +13,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
+from ..errors import CalltuneError
 
 T = TypeVar("T")
 
 
-class MixError(ValueError):
+class MixError(CalltuneError, ValueError):
     pass
 
 

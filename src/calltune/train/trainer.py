@@ -31,12 +31,13 @@ from .encode import IGNORE, EncodedSample, add_format_tokens, bos_id, encode_dat
 from .loss import LOSS_MODES, lm_loss
 from .mixing import mix
 from .validate import filter_valid
+from ..errors import CalltuneError
 
 METHODS = ("full", "lora", "ptuning")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4, "ptuning": 1e-2}
 
 
-class TrainError(ValueError):
+class TrainError(CalltuneError, ValueError):
     pass
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 
 from .data import ROLES, Record, tool_entries, tool_function
+from ..errors import CalltuneError
 
 
 @dataclass
@@ -237,7 +238,7 @@ def filter_valid(records: Sequence[Record], skip_invalid: bool = False) -> tuple
     return keep, rep
 
 
-class InvalidDataError(ValueError):
+class InvalidDataError(CalltuneError, ValueError):
     def __init__(self, report: CheckReport, limit: int = 20):
         lines = [str(i) for i in report.errors[:limit]]
         more = len(report.errors) - limit
