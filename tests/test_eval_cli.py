@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("bfcl_eval")
 
+from calltune.engines.openai_remote import OpenAIRemoteEngine  # noqa: E402
 from calltune.engines.scripted import ScriptedEngine  # noqa: E402
 from calltune.eval.cli import register  # noqa: E402
 from calltune.eval.systems import OpenAIEndpointSystem  # noqa: E402
@@ -68,10 +69,12 @@ def test_cli_bfcl_then_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 2 and "unknown BFCL category 'simple_java'" in r.output
 
 
-def test_endpoint_system_speaks_openai_chat_completions() -> None:
+def test_endpoint_system_speaks_openai_chat_completions(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[dict] = []
+    auth: list[str | None] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
+        auth.append(request.headers.get("authorization"))
         if request.url.path == "/v1/models":
             return httpx.Response(200, json={"data": [{"id": "m1"}]})
         body = json.loads(request.content)
@@ -101,3 +104,31 @@ def test_endpoint_system_speaks_openai_chat_completions() -> None:
     assert seen[0]["tool_choice"] == "auto" and seen[0]["model"] == "m1" and seen[0]["temperature"] == 0.0
     assert [(c.name, c.arguments) for c in out.calls] == [("f", {"a": [1, 2]})]
     assert (out.prompt_tokens, out.completion_tokens) == (5, 3)
+    assert out.finish_reason == "tool_calls" and out.calls[0].id == "x" and out.parse_errors == []
+    assert json.loads(out.raw) == [
+        {"id": "x", "type": "function", "function": {"name": "f", "arguments": '{"a": [1, 2]}'}}
+    ]
+    assert json.loads(out.prompt) == [{"role": "user", "content": "q"}]
+    # the request goes through the remote engine; the endpoint only gets the key given here
+    assert isinstance(s.engine, OpenAIRemoteEngine) and s.base_url == "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    auth.clear()
+    OpenAIEndpointSystem("http://127.0.0.1:9/v1", model="m1", transport=httpx.MockTransport(handler))
+    assert auth == [None]
+
+
+def test_a_model_that_cannot_be_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import calltune.engines as engines
+    from calltune.eval.cli import build_systems
+
+    def missing(model=None, **kw):
+        raise FileNotFoundError(f"no model at {model}")
+
+    monkeypatch.setattr(engines, "load_engine", missing)
+    data = write_data(tmp_path / "data")
+    args = ["eval", "bfcl", "--data-dir", str(data), "-c", "parallel", "-m", "gone.gguf", "--n-ctx", "64"]
+    r = CliRunner().invoke(_app(), [*args, "--out", str(tmp_path / "run")])
+    assert r.exit_code == 2 and "error: no model at gone.gguf" in r.output
+    kw = dict(engine=None, format=None, endpoint=None, endpoint_model=None, api_key=None, max_tokens=8)
+    with pytest.raises(FileNotFoundError):  # outside a command it raises instead of exiting
+        build_systems(["calltune"], model="gone.gguf", **kw)

@@ -62,6 +62,16 @@ def test_serve_defaults(monkeypatch) -> None:
     )
 
 
+def test_serve_takes_the_shared_model_options(monkeypatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(server_app, "serve", lambda model, **kw: seen.update(model=model, **kw))
+    args = ["serve", "-m", "x", "--engine", "transformers", "-f", "glm4", "--n-ctx", "512", "--no-guided"]
+    r = CliRunner().invoke(_app(), args)
+    assert r.exit_code == 0, r.output
+    assert (seen["model"], seen["engine_kind"], seen["format"]) == ("x", "transformers", "glm4")
+    assert seen["n_ctx"] == 512 and seen["guided"] is False
+
+
 def test_guided_true_needs_an_engine_that_can_constrain() -> None:
     import pytest
 

@@ -5,12 +5,35 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
+
+from .cli_options import (
+    BuiltinOpt,
+    ContinueOpt,
+    EngineOpt,
+    FormatNameOpt,
+    FormatOpt,
+    GuidedOpt,
+    JsonOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    NCtxOpt,
+    RelevanceOpt,
+    SystemOpt,
+    ToolChoiceOpt,
+    ToolsOpt,
+    engine_from_options,
+    option_group,
+    toolbox_from_options,
+)
 
 app = typer.Typer(
     name="calltune",
@@ -22,33 +45,6 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        "-m",
-        help="'default' (embedded Qwen2.5-Coder-1.5B GGUF), a .gguf path, a model dir, a calltune training run, or an OpenAI-compatible URL.",
-    ),
-]
-EngineOpt = Annotated[
-    str | None, typer.Option("--engine", help="llamacpp | transformers | openai (default: from --model).")
-]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--format", "-f", help="chatglm3 | hermes | glm4 (default: from the model's chat template)."
-    ),
-]
-ToolsOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--tools", "-t", help="A Python file whose @tool functions the model may call (repeatable)."
-    ),
-]
-BuiltinOpt = Annotated[
-    list[str] | None,
-    typer.Option("--builtin", "-b", help="Built-in tool: calculator, datetime, python (repeatable)."),
-]
 UploadOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -57,30 +53,52 @@ UploadOpt = Annotated[
 ]
 
 
-def _build_toolbox(tools: list[Path] | None, builtins: list[str] | None, uploads: list[Path] | None):
-    from .tools import Toolbox, get_builtin, load_tools_file
+@dataclass
+class AgentOptions:
+    """The options ``run`` and ``chat`` share: the tools, the model and how the agent calls."""
 
-    items: list[Any] = []
-    for p in tools or []:
-        items.extend(load_tools_file(p))
+    tools: ToolsOpt = None
+    builtin: BuiltinOpt = None
+    upload: UploadOpt = None
+    model: ModelOpt = None
+    engine: EngineOpt = None
+    format: FormatOpt = None
+    system: SystemOpt = None
+    guided: GuidedOpt = None
+    relevance: RelevanceOpt = True
+    continue_calls: ContinueOpt = True
+    max_tokens: MaxTokensOpt = 512
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0
+    n_ctx: NCtxOpt = None
+
+
+class AgentSession(NamedTuple):
+    agent: Any  # calltune.agent.Agent
+    engine: Any  # calltune.engines.Engine
+    toolbox: Any  # calltune.tools.Toolbox
+
+
+def _build_toolbox(tools: list[Path] | None, builtins: list[str] | None, uploads: list[Path] | None):
+    """The Toolbox, and the Sandbox behind the ``python`` tool when it is on (None otherwise)."""
     names = list(builtins or [])
     if uploads and "python" not in names:
         names.append("python")
-    sandbox = None
-    for name in names:
-        if name == "python":
-            from .sandbox import Sandbox, python_tool
+    if "python" not in names:
+        return toolbox_from_options(tools, names), None
+    from .sandbox import Sandbox, python_tool
 
-            sandbox = Sandbox()
-            for f in uploads or []:
-                sandbox.upload(f)
-            items.append(python_tool(sandbox_factory=lambda sb=sandbox: sb))
-        else:
-            items.append(get_builtin(name))
-    return Toolbox(items), sandbox
+    sandbox = Sandbox()
+    try:
+        for f in uploads or []:
+            sandbox.upload(f)
+        python = python_tool(sandbox_factory=lambda: sandbox)
+        return toolbox_from_options(tools, names, overrides={"python": python}), sandbox
+    except BaseException:
+        sandbox.close()
+        raise
 
 
-def _system_prompt(system: str | None, sandbox: Any, uploads: list[Path] | None) -> str | None:
+def _system_prompt(system: str | None, sandbox: Any) -> str | None:
     if sandbox is None:
         return system
     from .sandbox import system_prompt as sandbox_prompt
@@ -99,17 +117,34 @@ def _format_for(format: str | None, eng: Any, sandbox: Any) -> Any:
     return with_code_fallback(format or eng.default_format)
 
 
-def _load(model: str | None, engine: str | None, n_ctx: int | None):
-    from .engines import load_engine
+@contextmanager
+def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) -> Iterator[AgentSession]:
+    """The Agent the options describe (tools, engine, sandbox for ``python``); the sandbox and the
+    engine are closed on leaving. ``agent_kw`` go to :class:`calltune.agent.Agent`."""
+    from .agent import Agent
+    from .engines import SamplingParams
 
-    kw: dict[str, Any] = {}
-    if n_ctx:
-        kw["n_ctx"] = n_ctx
+    toolbox, sandbox = _build_toolbox(opts.tools, opts.builtin, opts.upload)
+    eng = None
     try:
-        return load_engine(model, engine=engine, **kw)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
-        err.print(f"[red]error:[/red] {e}")
-        raise typer.Exit(2) from None
+        eng = engine_from_options(opts.model, opts.engine, opts.n_ctx)
+        agent = Agent(
+            eng,
+            toolbox,
+            format=_format_for(opts.format, eng, sandbox),
+            system=_system_prompt(opts.system, sandbox),
+            guided=opts.guided,
+            check_relevance=opts.relevance,
+            continue_calls=opts.continue_calls,
+            params=SamplingParams(max_tokens=opts.max_tokens, temperature=opts.temperature, seed=seed),
+            **agent_kw,
+        )
+        yield AgentSession(agent, eng, toolbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+        if eng is not None:
+            eng.close()
 
 
 def _printer(console: Console):
@@ -150,72 +185,25 @@ def _tool_choice(value: str) -> Any:
     return {"type": "function", "function": {"name": value}}
 
 
-RelevanceOpt = Annotated[
-    bool,
-    typer.Option(
-        "--relevance/--no-relevance",
-        help="Ask the model whether a called function fits the question before running it (default on).",
-    ),
-]
-ContinueOpt = Annotated[
-    bool,
-    typer.Option(
-        "--continue/--no-continue",
-        help="Let the model go on after its last call, so that it can make the next one (default on).",
-    ),
-]
-
-
 @app.command()
+@option_group(AgentOptions)
 def run(
     question: Annotated[str, typer.Argument(help="The question for the model.")],
-    tools: ToolsOpt = None,
-    builtin: BuiltinOpt = None,
-    upload: UploadOpt = None,
-    model: ModelOpt = None,
-    engine: EngineOpt = None,
-    format: FormatOpt = None,
-    system: Annotated[str | None, typer.Option(help="System prompt.")] = None,
-    tool_choice: Annotated[str, typer.Option(help="auto | none | required | a tool name.")] = "auto",
-    guided: Annotated[
-        bool | None,
-        typer.Option(
-            "--guided/--no-guided", help="Force guided decoding on/off (default: on where it helps)."
-        ),
-    ] = None,
-    relevance: RelevanceOpt = True,
-    continue_calls: ContinueOpt = True,
+    opts: AgentOptions,
+    tool_choice: ToolChoiceOpt = "auto",
     max_steps: Annotated[int, typer.Option(help="Most model turns before giving up.")] = 8,
-    max_tokens: Annotated[int, typer.Option(help="Most tokens per model turn.")] = 512,
-    temperature: Annotated[float, typer.Option()] = 0.0,
-    seed: Annotated[int | None, typer.Option()] = None,
-    n_ctx: Annotated[int | None, typer.Option(help="Context window for local engines.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the full trace as JSON on stdout.")] = False,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Ask one question; the model calls your tools until it can answer."""
-    from .agent import Agent
-    from .engines import SamplingParams
-
-    toolbox, sandbox = _build_toolbox(tools, builtin, upload)
-    eng = _load(model, engine, n_ctx)
-    try:
-        agent = Agent(
-            eng,
-            toolbox,
-            format=_format_for(format, eng, sandbox),
-            system=_system_prompt(system, sandbox, upload),
-            max_steps=max_steps,
-            tool_choice=_tool_choice(tool_choice),
-            guided=guided,
-            check_relevance=relevance,
-            continue_calls=continue_calls,
-            params=SamplingParams(max_tokens=max_tokens, temperature=temperature, seed=seed),
-            on_event=None if as_json else _printer(err),
-        )
-        result = agent.run(question)
-    finally:
-        if sandbox is not None:
-            sandbox.close()
+    """Ask one question; the model calls your tools until it can answer (--json: the full trace)."""
+    with open_agent(
+        opts,
+        seed=seed,
+        max_steps=max_steps,
+        tool_choice=_tool_choice(tool_choice),
+        on_event=None if as_json else _printer(err),
+    ) as session:
+        result = session.agent.run(question)
     if as_json:
         sys.stdout.write(result.to_json() + "\n")
     else:
@@ -229,66 +217,37 @@ def run(
 
 
 @app.command()
-def chat(
-    tools: ToolsOpt = None,
-    builtin: BuiltinOpt = None,
-    upload: UploadOpt = None,
-    model: ModelOpt = None,
-    engine: EngineOpt = None,
-    format: FormatOpt = None,
-    system: Annotated[str | None, typer.Option(help="System prompt.")] = None,
-    guided: Annotated[bool | None, typer.Option("--guided/--no-guided")] = None,
-    relevance: RelevanceOpt = True,
-    continue_calls: ContinueOpt = True,
-    max_tokens: Annotated[int, typer.Option()] = 512,
-    temperature: Annotated[float, typer.Option()] = 0.0,
-    n_ctx: Annotated[int | None, typer.Option()] = None,
-) -> None:
+@option_group(AgentOptions)
+def chat(opts: AgentOptions) -> None:
     """Interactive chat; tool calls and results are shown as they happen. /reset clears, /exit quits."""
-    from .agent import Agent
-    from .engines import SamplingParams
-
-    toolbox, sandbox = _build_toolbox(tools, builtin, upload)
-    eng = _load(model, engine, n_ctx)
-    agent = Agent(
-        eng,
-        toolbox,
-        format=_format_for(format, eng, sandbox),
-        system=_system_prompt(system, sandbox, upload),
-        guided=guided,
-        check_relevance=relevance,
-        continue_calls=continue_calls,
-        params=SamplingParams(max_tokens=max_tokens, temperature=temperature),
-        on_event=_printer(out),
-    )
-    names = ", ".join(toolbox.names()) or "none"
-    err.print(f"[dim]model {eng.model_id} · format {agent.format.name} · tools: {names} · /reset /exit[/dim]")
-    history: list[dict[str, Any]] = []
-    try:
-        while True:
-            try:
-                line = input("\nyou> ").strip()
-            except EOFError:
-                break
-            if not line:
-                continue
-            if line in ("/exit", "/quit"):
-                break
-            if line == "/reset":
-                history = []
-                err.print("[dim]history cleared[/dim]")
-                continue
-            result = agent.run(line, history=history)
-            out.print()
-            if result.trace.stopped == "error":
-                err.print(f"[red]error:[/red] {result.trace.error}")
-                continue
-            history = result.messages
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if sandbox is not None:
-            sandbox.close()
+    with open_agent(opts, on_event=_printer(out)) as (agent, eng, toolbox):
+        names = ", ".join(toolbox.names()) or "none"
+        err.print(
+            f"[dim]model {eng.model_id} · format {agent.format.name} · tools: {names} · /reset /exit[/dim]"
+        )
+        history: list[dict[str, Any]] = []
+        try:
+            while True:
+                try:
+                    line = input("\nyou> ").strip()
+                except EOFError:
+                    break
+                if not line:
+                    continue
+                if line in ("/exit", "/quit"):
+                    break
+                if line == "/reset":
+                    history = []
+                    err.print("[dim]history cleared[/dim]")
+                    continue
+                result = agent.run(line, history=history)
+                out.print()
+                if result.trace.stopped == "error":
+                    err.print(f"[red]error:[/red] {result.trace.error}")
+                    continue
+                history = result.messages
+        except KeyboardInterrupt:
+            pass
 
 
 @app.command()
@@ -296,13 +255,13 @@ def prompt(
     question: Annotated[str, typer.Argument(help="A user message.")],
     tools: ToolsOpt = None,
     builtin: BuiltinOpt = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="chatglm3 | hermes | glm4")] = "hermes",
-    system: Annotated[str | None, typer.Option()] = None,
+    format: FormatNameOpt = "hermes",
+    system: SystemOpt = None,
 ) -> None:
     """Print the exact prompt a format renders for a question and tools (role markers included)."""
     from .formats import get_format
 
-    toolbox, _ = _build_toolbox(tools, [b for b in builtin or [] if b != "python"], None)
+    toolbox = toolbox_from_options(tools, [b for b in builtin or [] if b != "python"])
     msgs: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     msgs.append({"role": "user", "content": question})
     sys.stdout.write(get_format(format).render(msgs, toolbox.specs() or None) + "\n")

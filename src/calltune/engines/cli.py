@@ -6,23 +6,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from ..cli_options import fail
 
 models_app = typer.Typer(
     name="models",
     help="The shipped models: list them (default), assemble them, print their paths.",
     invoke_without_command=True,
 )
-_err = Console(stderr=True)
 _out = Console()
 
 NameArg = Annotated[str, typer.Argument(help="default | gemma-270m")]
-
-
-def _fail(e: Exception) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
-    return typer.Exit(2)
 
 
 @models_app.callback()
@@ -54,7 +49,7 @@ def assemble_cmd(name: NameArg = "default") -> None:
     try:
         path = resolve_model(name, progress=True)
     except ModelError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
     _out.print(str(path), highlight=False)
 
 
@@ -66,7 +61,7 @@ def path_cmd(name: NameArg = "default") -> None:
     try:
         print(resolve_model(name, progress=False))
     except ModelError as e:
-        raise _fail(e) from None
+        raise fail(e) from None
 
 
 def register(app: typer.Typer) -> None:

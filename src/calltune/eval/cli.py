@@ -8,6 +8,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ..cli_options import (
+    LOAD_ERRORS,
+    ContinueOpt,
+    EngineOpt,
+    FormatNameOpt,
+    FormatOpt,
+    MaxTokensOpt,
+    ModelOpt,
+    NCtxOpt,
+    RelevanceOpt,
+    SystemOpt,
+    engine_from_options,
+    fail,
+)
+
 SYSTEM_NAMES = (
     "calltune",
     "calltune-guided",
@@ -41,12 +56,7 @@ def build_systems(
             raise typer.BadParameter(f"unknown system {n!r}; choose from {', '.join(SYSTEM_NAMES)}")
     eng = None
     if any(n != "endpoint" for n in names):
-        from ..engines import load_engine
-
-        kw: dict[str, Any] = {"engine": engine} if engine else {}
-        if n_ctx:
-            kw["n_ctx"] = n_ctx
-        eng = load_engine(model, **kw)
+        eng = engine_from_options(model, engine, n_ctx, exit_on_error=False)
     # the calltune variants: name -> (guided, system prompt)
     variants: dict[str, tuple[bool | None, str | None]] = {
         "calltune": (None, system),
@@ -85,15 +95,9 @@ def register(app: typer.Typer) -> None:
 
     @ev.command("bfcl")
     def bfcl(
-        model: Annotated[
-            str | None, typer.Option("--model", "-m", help="Model (default: the embedded GGUF).")
-        ] = None,
-        engine: Annotated[
-            str | None, typer.Option("--engine", help="llamacpp | transformers | openai.")
-        ] = None,
-        format: Annotated[
-            str | None, typer.Option("--format", "-f", help="Chat format (default: from the model).")
-        ] = None,
+        model: ModelOpt = None,
+        engine: EngineOpt = None,
+        format: FormatOpt = None,
         categories: Annotated[
             str,
             typer.Option("--categories", "-c", help="Comma-separated BFCL categories, or 'all'."),
@@ -117,30 +121,11 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--endpoint-model", help="Model name for --endpoint.")
         ] = None,
         api_key: Annotated[str | None, typer.Option("--api-key", help="API key for --endpoint.")] = None,
-        max_tokens: Annotated[int, typer.Option("--max-tokens", help="Completion budget per case.")] = 384,
-        system: Annotated[
-            str | None,
-            typer.Option(
-                "--system", help="System prompt for calltune's systems (default: the format's own)."
-            ),
-        ] = None,
-        n_ctx: Annotated[
-            int | None, typer.Option("--n-ctx", help="Context window for the local engine.")
-        ] = None,
-        continue_calls: Annotated[
-            bool,
-            typer.Option(
-                "--continue/--no-continue",
-                help="Let the model go on after its last call, as the agent does (default on).",
-            ),
-        ] = True,
-        check_relevance: Annotated[
-            bool,
-            typer.Option(
-                "--relevance/--no-relevance",
-                help="Check that a called function fits the question, as the agent does (default on).",
-            ),
-        ] = True,
+        max_tokens: MaxTokensOpt = 384,
+        system: SystemOpt = None,
+        n_ctx: NCtxOpt = None,
+        continue_calls: ContinueOpt = True,
+        check_relevance: RelevanceOpt = True,
         out: Annotated[Path, typer.Option("--out", "-o", help="Run directory (rerun it to resume).")] = Path(
             "runs/eval-bfcl"
         ),
@@ -166,8 +151,7 @@ def register(app: typer.Typer) -> None:
             cats = parse_categories(categories)
             cases = load_cases(cats, limit, seed, data_dir)
         except BfclDataError as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+            raise fail(e) from None
         names = [s.strip() for s in systems.split(",") if s.strip()]
         if endpoint and "endpoint" not in names:
             names.append("endpoint")
@@ -186,9 +170,8 @@ def register(app: typer.Typer) -> None:
                 continue_calls=continue_calls,
                 check_relevance=check_relevance,
             )
-        except (FileNotFoundError, ValueError, RuntimeError) as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+        except LOAD_ERRORS as e:
+            raise fail(e) from None
         config = {
             "categories": cats,
             "limit": limit,
@@ -227,20 +210,15 @@ def register(app: typer.Typer) -> None:
         """Side-by-side table (and chart with --out) of one or more BFCL runs."""
         from .report import compare_runs, markdown, summarize, write_report
 
-        console = Console()
         try:
             merged = compare_runs(runs)
         except FileNotFoundError as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+            raise fail(e) from None
         if only:
             keep = [s.strip() for s in only.split(",") if s.strip()]
             missing = [k for k in keep if k not in merged]
             if missing:
-                console.print(
-                    f"[red]error:[/red] no system {missing[0]!r}; the runs have: {', '.join(merged)}"
-                )
-                raise typer.Exit(2)
+                raise fail(f"no system {missing[0]!r}; the runs have: {', '.join(merged)}")
             merged = {k: merged[k] for k in keep}
         if out is not None:
             summary = write_report(merged, out, common=not all_cases)
@@ -253,9 +231,7 @@ def register(app: typer.Typer) -> None:
         run: Annotated[Path, typer.Argument(help="A run directory.")],
         source: Annotated[str, typer.Option("--from", help="System whose stored raw outputs are re-parsed.")],
         target: Annotated[str, typer.Option("--as", help="Name of the re-scored system.")],
-        format: Annotated[
-            str, typer.Option("--format", "-f", help="Chat format that parses the outputs.")
-        ] = "hermes",
+        format: FormatNameOpt = "hermes",
         data_dir: Annotated[Path | None, typer.Option("--data-dir", help="BFCL data directory.")] = None,
         first_round: Annotated[
             bool,
@@ -277,14 +253,12 @@ def register(app: typer.Typer) -> None:
         from .report import markdown
         from .runner import rescore
 
-        console = Console()
         try:
             summary = rescore(
                 run, source, target, format, data_dir, first_round=first_round, keep_dropped=keep_dropped
             )
         except (FileNotFoundError, ValueError) as e:
-            console.print(f"[red]error:[/red] {e}")
-            raise typer.Exit(2) from None
+            raise fail(e) from None
         typer.echo(markdown(summary))
 
     app.add_typer(ev, name="eval")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="chatglm3 | hermes | glm4")]
+from ..cli_options import FormatNameOpt
 
 
 def _load_dialogue(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
     @sub.command("render")
     def render_cmd(
         dialogue: Annotated[Path, typer.Argument(help="JSON: a message list or {messages, tools}.")],
-        format: FormatOpt = "hermes",
+        format: FormatNameOpt = "hermes",
         no_generation_prompt: Annotated[bool, typer.Option(help="Leave out the generation prompt.")] = False,
         loss: Annotated[bool, typer.Option(help="Show the trained (unshifted loss) text in green.")] = False,
     ) -> None:
@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             Path | None, typer.Argument(help="File with the model output (default: stdin).")
         ] = None,
-        format: FormatOpt = "hermes",
+        format: FormatNameOpt = "hermes",
         tool: Annotated[
             list[str] | None, typer.Option("--tool", "-t", help="A known tool name (repeatable).")
         ] = None,

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..cli_options import FormatNameOpt, ToolsFileOpt
+
 guided_app = typer.Typer(help="Guided decoding: the grammars behind tool_choice.", no_args_is_help=True)
 
 
@@ -27,10 +29,6 @@ def _load_tools(path: Path) -> list[dict[str, Any]]:
     return to_tool_specs(data)
 
 
-ToolsOpt = Annotated[
-    Path, typer.Option("--tools", "-t", exists=True, dir_okay=False, help="tools: .py or .json")
-]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="chat format: hermes, chatglm3, glm4")]
 ModeOpt = Annotated[str, typer.Option("--mode", "-m", help="auto | required | none | named:<tool>")]
 ParallelOpt = Annotated[
     bool, typer.Option("--parallel/--no-parallel", help="allow several calls in one turn")
@@ -39,8 +37,8 @@ ParallelOpt = Annotated[
 
 @guided_app.command("show")
 def show(
-    tools: ToolsOpt,
-    format: FormatOpt = "hermes",
+    tools: ToolsFileOpt,
+    format: FormatNameOpt = "hermes",
     mode: ModeOpt = "required",
     parallel: ParallelOpt = True,
     ebnf: Annotated[bool, typer.Option("--ebnf", help="print the compiled grammar as GBNF")] = False,
@@ -60,9 +58,9 @@ def show(
 
 @guided_app.command("check")
 def check(
-    tools: ToolsOpt,
+    tools: ToolsFileOpt,
     text_file: Annotated[str, typer.Argument(help="file with the model output ('-' = stdin)")],
-    format: FormatOpt = "hermes",
+    format: FormatNameOpt = "hermes",
     mode: ModeOpt = "required",
     parallel: ParallelOpt = True,
 ) -> None:

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 
+from ..cli_options import JsonOpt
+
 sandbox_app = typer.Typer(help="The sandboxed Python kernel (code interpreter).", no_args_is_help=True)
 
 
 @sandbox_app.command("info")
-def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def info(as_json: JsonOpt = False) -> None:
     """Start a sandbox and show which isolation layers are active on this machine."""
     from . import Sandbox
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from .cli import register
@@ -15,7 +17,7 @@ def main() -> None:
     def _root() -> None:  # keeps "serve" a sub-command, as under the main CLI
         pass
 
-    app(["serve", *__import__("sys").argv[1:]])
+    app(["serve", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

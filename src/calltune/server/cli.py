@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from ..cli_options import EngineOpt, FormatOpt, GuidedOpt, ModelOpt, NCtxOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -10,47 +14,38 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve_cmd(
-        model: str | None = typer.Option(
-            None,
-            "--model",
-            "-m",
-            help="GGUF path, model directory/hub id, or openai:URL (default: embedded model)",
-        ),
-        engine: str | None = typer.Option(
-            None, "--engine", help="force an engine: llamacpp | transformers | openai"
-        ),
-        format: str | None = typer.Option(
-            None, "--format", "-f", help="chat format (default: from the model)"
-        ),
-        host: str = typer.Option("127.0.0.1", "--host", help="address to bind"),
-        port: int = typer.Option(8000, "--port", "-p", help="port to listen on"),
-        api_key: str | None = typer.Option(
-            None, "--api-key", envvar="CALLTUNE_API_KEY", help="require 'Authorization: Bearer KEY' on /v1"
-        ),
-        model_name: str | None = typer.Option(None, "--model-name", help="name reported by /v1/models"),
-        cors: bool = typer.Option(
-            False, "--cors/--no-cors", help="allow cross-origin browser requests (off by default)"
-        ),
-        cors_origin: list[str] = typer.Option(
-            [], "--cors-origin", help="allow only these origins (implies --cors)"
-        ),
-        max_body_mb: float = typer.Option(4.0, "--max-body-mb", help="largest accepted request body, in MiB"),
-        guided: bool | None = typer.Option(
-            None,
-            "--guided/--no-guided",
-            help="guided decoding for every tool call (default: only for required/named tool_choice)",
-        ),
-        context_length: int | None = typer.Option(
-            None, "--ctx", help="context window to load the model with"
-        ),
-        log_level: str = typer.Option("info", "--log-level"),
+        model: ModelOpt = None,
+        engine: EngineOpt = None,
+        format: FormatOpt = None,
+        host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+        api_key: Annotated[
+            str | None,
+            typer.Option(
+                "--api-key", envvar="CALLTUNE_API_KEY", help="Require 'Authorization: Bearer KEY' on /v1."
+            ),
+        ] = None,
+        model_name: Annotated[
+            str | None, typer.Option("--model-name", help="Name reported by /v1/models.")
+        ] = None,
+        cors: Annotated[
+            bool,
+            typer.Option("--cors/--no-cors", help="Allow cross-origin browser requests (off by default)."),
+        ] = False,
+        cors_origin: Annotated[
+            list[str] | None, typer.Option("--cors-origin", help="Allow only these origins (implies --cors).")
+        ] = None,
+        max_body_mb: Annotated[
+            float, typer.Option("--max-body-mb", help="Largest accepted request body, in MiB.")
+        ] = 4.0,
+        guided: GuidedOpt = None,
+        n_ctx: NCtxOpt = None,
+        log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve a model with the OpenAI chat-completions API (tools, streaming) and a web playground at /."""
         from .app import serve
 
-        kw = {}
-        if context_length:
-            kw["n_ctx"] = context_length
+        kw = {"n_ctx": n_ctx} if n_ctx else {}
         typer.echo(f"calltune serve: loading {model or 'the embedded default model'} …", err=True)
         serve(
             model,

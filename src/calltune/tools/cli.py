@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_options import BuiltinOpt, JsonOpt, ToolsOpt, toolbox_from_options
+
 tools_app = typer.Typer(
     name="tools", help="Inspect tool files and call tools by hand (no model involved).", no_args_is_help=True
 )
@@ -20,32 +22,16 @@ _out = Console()
 FilesArg = Annotated[
     list[Path] | None, typer.Argument(help="Python files with @tool functions (or a TOOLS list).")
 ]
-BuiltinOpt = Annotated[
-    list[str] | None,
-    typer.Option("--builtin", "-b", help="Add a built-in tool: calculator, datetime (repeatable)."),
-]
-
-
-def _toolbox(files: list[Path] | None, builtins: list[str] | None, timeout: float = 30.0):  # -> Toolbox
-    from . import Toolbox, ToolError, get_builtin, load_tools_file
-
-    try:
-        items = [t for f in files or [] for t in load_tools_file(f)]
-        items += [get_builtin(name) for name in builtins or []]
-        return Toolbox(items, timeout=timeout)
-    except ToolError as e:
-        _err.print(f"[red]error:[/red] {e}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @tools_app.command("show")
 def show(
     files: FilesArg = None,
     builtin: BuiltinOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the OpenAI tool dicts as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show the tools in FILES with their parameters (or their OpenAI JSON with --json)."""
-    box = _toolbox(files, builtin)
+    box = toolbox_from_options(files, builtin)
     if as_json:
         sys.stdout.write(json.dumps(box.specs(), indent=2, ensure_ascii=False) + "\n")
         return
@@ -77,15 +63,12 @@ def show(
 def call(
     name: Annotated[str, typer.Argument(help="Tool name.")],
     arguments: Annotated[str, typer.Argument(help="Arguments as a JSON object.")] = "{}",
-    tools: Annotated[
-        list[Path] | None,
-        typer.Option("--tools", "-t", help="A Python file with @tool functions (repeatable)."),
-    ] = None,
+    tools: ToolsOpt = None,
     builtin: BuiltinOpt = None,
     timeout: Annotated[float, typer.Option(help="Seconds before the call is abandoned.")] = 30.0,
 ) -> None:
     """Validate and run one call exactly as the agent would; print the observation as JSON."""
-    box = _toolbox(tools, builtin, timeout)
+    box = toolbox_from_options(tools, builtin, timeout=timeout)
     obs = box.execute({"name": name, "arguments": arguments})
     sys.stdout.write(json.dumps(obs.to_dict(), ensure_ascii=False, indent=2) + "\n")
     if not obs.ok:
