@@ -29,78 +29,46 @@ call whose ``tool_call(...)`` is parsed as literals only (:mod:`.pyliteral`).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from .base import Segment
-from .common import call_arguments, function_dicts, is_code_call, prepare_messages, seg, strip_fence
+from .common import fence, strip_fence
 from .glm_base import GLMFormatBase
 from .pyliteral import LiteralError, parse_literal, parse_tool_call, render_tool_call
+from .registry import register_format
+from .segment import Segment
 
 DEFAULT_TOOL_SYSTEM = (
     "Answer the following questions as best as you can. You have access to the following tools:"
 )
 
 
-def _fence(code: str, lang: str) -> str:
-    return f"```{lang}\n{code}\n```"
+def _detect(chat_template: str, model_id: str) -> bool:
+    return "<|observation|>" in chat_template or "chatglm3" in model_id
 
 
+@register_format("chatglm3", detect=_detect, priority=1)
 class ChatGLM3Format(GLMFormatBase):
-    name = "chatglm3"
     stop = ["<|user|>", "<|observation|>"]
     code_names = ("interpreter",)
+    call_quotes = "\"'"  # tool_call(...) arguments are Python literals
 
-    def segments(
-        self,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        add_generation_prompt: bool = True,
+    def takes_system(self, funcs: list[dict[str, Any]]) -> bool:
+        return bool(funcs)  # the tool list is appended to the first system message
+
+    def render_prologue(self, system: str | None, loss: bool, funcs: list[dict[str, Any]]) -> list[Segment]:
+        if not funcs:
+            return []
+        body = (DEFAULT_TOOL_SYSTEM if system is None else system) + "\n"
+        return self.header("system", "", body + json.dumps(funcs, indent=4, ensure_ascii=False), loss)
+
+    def render_call_body(self, args: dict[str, Any]) -> str:
+        return fence(render_tool_call(args), "python")
+
+    def render_tool_result(
+        self, content: str, loss: bool, *, code: bool, first: bool, last: bool
     ) -> list[Segment]:
-        msgs = prepare_messages(messages)
-        funcs = function_dicts(tools)
-        out: list[Segment] = []
-        start = 0
-        if funcs:
-            if msgs and msgs[0][0]["role"] == "system":
-                system, loss = msgs[0][0]["content"], msgs[0][1]
-                start = 1
-            else:
-                system, loss = DEFAULT_TOOL_SYSTEM, False
-            body = system + "\n" + json.dumps(funcs, indent=4, ensure_ascii=False)
-            out += self.header("system", "", body, loss)
-        code_ids: set[str] = set()
-        last_code = False  # the previous assistant message was interpreter code
-        for m, loss in msgs[start:]:
-            role = m["role"]
-            if role in ("system", "user"):
-                out += self.header(role, "", m["content"], loss)
-            elif role == "assistant":
-                last_code = False
-                content = m["content"]
-                if m.get("name") == "interpreter":
-                    code = content if content.lstrip().startswith("```") else _fence(content, "python")
-                    out += self.header("assistant", "interpreter", code, loss)
-                    last_code = True
-                elif content or not m.get("tool_calls"):
-                    out += self.header("assistant", "", content, loss)
-                for call in m.get("tool_calls", []):
-                    name, args = call_arguments(call)
-                    if is_code_call(name, args):
-                        code_ids.add(call["id"])
-                        out += self.header("assistant", "interpreter", _fence(args["code"], "python"), loss)
-                    else:
-                        text = _fence(render_tool_call(args), "python")
-                        out += self.header("assistant", name, text, loss)
-            else:  # tool result
-                content = m["content"]
-                cid = m.get("tool_call_id")
-                if cid in code_ids or (last_code and not cid):
-                    content = _fence(content, "result")
-                out += self.header("observation", "", content, loss, seg_role="tool")
-        if add_generation_prompt:
-            out.append(seg("<|assistant|>", "assistant", False, special=True))
-        return out
+        content = fence(content, "result") if code else content
+        return super().render_tool_result(content, loss, code=code, first=first, last=last)
 
     def parse_call_body(self, name: str, body: str) -> dict[str, Any]:
         code = strip_fence(body)

@@ -1,4 +1,4 @@
-"""Helpers shared by the chat formats: message preparation, tool lists, argument decoding."""
+"""Helpers shared by the chat formats: message preparation, tool lists, argument decoding, fences."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..messages import MessageError, normalize_messages
-from .base import Segment
 from ..errors import CalltuneError
+from ..messages import MessageError, normalize_messages
 
 
 class FormatError(CalltuneError, ValueError):
@@ -77,30 +76,6 @@ def is_code_call(name: str, args: dict[str, Any]) -> bool:
     return name in ("python", "interpreter") and isinstance(args.get("code"), str)
 
 
-def seg(text: str, role: str, loss: bool = False, special: bool = False) -> Segment:
-    return Segment(text=text, special=special, loss=loss, role=role)
-
-
-def split_markers(text: str, markers: Sequence[str], role: str, loss: bool) -> list[Segment]:
-    """Segments of *format-authored* text where each occurrence of a marker is a special
-    segment (so it is encoded as its token id, like the model's own template does)."""
-    out: list[Segment] = []
-    i = 0
-    while i < len(text):
-        hits = [(text.find(m, i), m) for m in markers]
-        hits = [(j, m) for j, m in hits if j != -1]
-        if not hits:
-            break
-        j, m = min(hits)
-        if j > i:
-            out.append(seg(text[i:j], role, loss))
-        out.append(seg(m, role, loss, special=True))
-        i = j + len(m)
-    if i < len(text):
-        out.append(seg(text[i:], role, loss))
-    return out
-
-
 def strip_fence(text: str) -> str:
     """The inside of a ```lang ... ``` block (text unchanged when it is not fenced)."""
     s = text.strip()
@@ -110,3 +85,8 @@ def strip_fence(text: str) -> str:
         if s.rstrip().endswith("```"):
             s = s.rstrip()[:-3]
     return s.strip()
+
+
+def fence(text: str, lang: str) -> str:
+    """``text`` as a ```lang block."""
+    return f"```{lang}\n{text}\n```"

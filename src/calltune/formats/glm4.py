@@ -21,13 +21,13 @@ not. A message's ``"loss"`` key overrides the default.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from .base import Segment
-from .common import call_arguments, function_dicts, is_code_call, prepare_messages, seg, strip_fence
+from .common import strip_fence
 from .glm_base import GLMFormatBase
 from .pyliteral import LiteralError, parse_literal, parse_tool_call
+from .registry import register_format
+from .segment import Segment, seg
 
 GLM4_SYSTEM = (
     "你是一个名为 ChatGLM 的人工智能助手。你是基于智谱AI训练的语言模型 GLM-4 模型开发的，"
@@ -36,21 +36,22 @@ GLM4_SYSTEM = (
 GLM4_CALL_HINT = "在调用上述函数时，请使用 Json 格式表示调用的参数。"
 
 
+def _detect(chat_template: str, model_id: str) -> bool:
+    t = chat_template
+    if "[gMASK]<sop>" in t or ("<sop>" in t and "<|observation|>" in t):
+        return True
+    return ("glm-4" in model_id or "glm4" in model_id) and "chatglm3" not in model_id
+
+
+# checked before chatglm3: GLM-4 templates have ChatGLM3's <|observation|> too
+@register_format("glm4", aliases=("glm-4",), detect=_detect, priority=2)
 class GLM4Format(GLMFormatBase):
-    name = "glm4"
     stop = ["<|user|>", "<|observation|>", "<|endoftext|>"]
     code_names = ("python", "interpreter")
     special_tokens = ["[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
 
-    def segments(
-        self,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        add_generation_prompt: bool = True,
-    ) -> list[Segment]:
-        msgs = prepare_messages(messages)
-        funcs = function_dicts(tools)
-        out: list[Segment] = [seg("[gMASK]", "system", special=True), seg("<sop>", "system", special=True)]
+    def render_prologue(self, system: str | None, loss: bool, funcs: list[dict[str, Any]]) -> list[Segment]:
+        out = [seg("[gMASK]", "system", special=True), seg("<sop>", "system", special=True)]
         if funcs:
             text = GLM4_SYSTEM + "\n\n# 可用工具"
             for f in funcs:
@@ -58,28 +59,10 @@ class GLM4Format(GLMFormatBase):
                     f"\n\n## {f['name']}\n\n{json.dumps(f, indent=4, ensure_ascii=False)}\n{GLM4_CALL_HINT}"
                 )
             out += self.header("system", "", text, False)
-        for m, loss in msgs:
-            role = m["role"]
-            if role in ("system", "user"):
-                out += self.header(role, "", m["content"], loss)
-            elif role == "assistant":
-                content = m["content"]
-                if m.get("name") == "interpreter":
-                    code = content if content.lstrip().startswith("```") else f"```python\n{content}\n```"
-                    out += self.header("assistant", "python", code, loss)
-                elif content or not m.get("tool_calls"):
-                    out += self.header("assistant", "", content, loss)
-                for call in m.get("tool_calls", []):
-                    name, args = call_arguments(call)
-                    if is_code_call(name, args):
-                        out += self.header("assistant", "python", f"```python\n{args['code']}\n```", loss)
-                    else:
-                        out += self.header("assistant", name, json.dumps(args, ensure_ascii=False), loss)
-            else:
-                out += self.header("observation", "", m["content"], loss, seg_role="tool")
-        if add_generation_prompt:
-            out.append(seg("<|assistant|>", "assistant", False, special=True))
         return out
+
+    def render_call_body(self, args: dict[str, Any]) -> str:
+        return json.dumps(args, ensure_ascii=False)
 
     def parse_call_body(self, name: str, body: str) -> dict[str, Any]:
         text = strip_fence(body)

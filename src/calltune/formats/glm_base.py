@@ -1,6 +1,7 @@
 """What ChatGLM3 and GLM-4 share: ``<|role|>{metadata}\\n`` headers and the parser that splits
 an assistant turn on ``<|assistant|>`` (metadata before the first newline: empty = content,
-a tool name = a call, the interpreter name = code)."""
+a tool name = a call, the interpreter name = code). A call's block ends at its closing fence or
+the next ``<|assistant|>`` outside the quoted strings of its arguments."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from ..types import ParseError, ParseResult, ToolCall
-from .base import ChatFormat, Segment, StreamParser
-from .common import FormatError, seg, strip_fence
+from ..types import ParseError, ToolCall
+from .base import ChatFormat, StreamParser
+from .common import FormatError, fence, is_code_call, strip_fence
 from .pyliteral import MAX_CALL_CHARS, LiteralError
-from .streaming import BufferedStreamParser, held_suffix
+from .segment import Segment, seg
+from .streaming import BufferedStreamParser, MarkerScan, held_suffix
 
 ASSISTANT = "<|assistant|>"
+FENCE = "```"
 MAX_NAME_CHARS = 128
 # characters that never occur in a tool name; a first line containing them is content
 _NOT_NAME = re.compile(r"[\s<>`{}()\[\]\"',;!?，。！？；、“”：]")
@@ -25,10 +28,14 @@ def is_name_like(meta: str) -> bool:
 
 
 class GLMFormatBase(ChatFormat):
-    """Common parts of the GLM formats; subclasses set names and implement the body parser."""
+    """Common parts of the GLM formats: every message is ``<|role|>{metadata}\\n{content}``,
+    a call is one ``<|assistant|>{name}`` block, code is one ``<|assistant|>{code_names[0]}``
+    block. Subclasses set the names and implement the call body (render and parse)."""
 
-    #: metadata values that mean "code for the interpreter"
+    #: metadata values that mean "code for the interpreter" (the first is the one rendered)
     code_names: tuple[str, ...] = ()
+    #: the quote characters of the strings in a call's arguments (a marker in them is text)
+    call_quotes: str = '"'
     special_tokens = ["<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
 
     def header(self, role: str, metadata: str, content: str, loss: bool, seg_role: str = "") -> list[Segment]:
@@ -43,17 +50,40 @@ class GLMFormatBase(ChatFormat):
             seg(content, r, loss),
         ]
 
+    # -- rendering hooks ------------------------------------------------------------------------
+    def render_call_body(self, args: dict[str, Any]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render_text_turn(self, role: str, content: str, loss: bool) -> list[Segment]:
+        return self.header(role, "", content, loss)
+
+    def render_assistant_text(self, content: str, loss: bool, has_calls: bool) -> list[Segment]:
+        return self.header("assistant", "", content, loss) if content or not has_calls else []
+
+    def render_assistant_code(self, code: str, loss: bool, has_calls: bool) -> list[Segment]:
+        code = code if code.lstrip().startswith("```") else fence(code, "python")
+        return self.header("assistant", self.code_names[0], code, loss)
+
+    def render_tool_call(self, name: str, args: dict[str, Any], loss: bool, first: bool) -> list[Segment]:
+        if is_code_call(name, args):
+            return self.header("assistant", self.code_names[0], fence(args["code"], "python"), loss)
+        return self.header("assistant", name, self.render_call_body(args), loss)
+
+    def render_tool_result(
+        self, content: str, loss: bool, *, code: bool, first: bool, last: bool
+    ) -> list[Segment]:
+        return self.header("observation", "", content, loss, seg_role="tool")
+
+    def render_generation_prompt(self) -> list[Segment]:
+        return [seg(ASSISTANT, "assistant", False, special=True)]
+
+    # -- parsing --------------------------------------------------------------------------------
     def parse_call_body(self, name: str, body: str) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def parse(self, text: str, tool_names: Collection[str] | None = None) -> ParseResult:
-        """Parse one generated assistant turn (without the stop string)."""
-        sp = self.stream_parser(tool_names)
-        sp.feed(text)
-        sp.finish()
-        return sp.result()
-
     def stream_parser(self, tool_names: Collection[str] | None = None) -> StreamParser:
+        """The GLM parser reads calls by their ``<|assistant|>{name}`` line; ``tool_names`` is
+        not needed and ignored."""
         return GLMStreamParser(self)
 
     def stop_means_call(self, stop: str | None) -> bool:
@@ -79,6 +109,7 @@ class GLMStreamParser(BufferedStreamParser):
         self._fmt = fmt
         self._state = "start"
         self._name = ""
+        self._scan: MarkerScan | None = None  # the end of the block being read
 
     def _step(self, final: bool) -> bool:
         if self._state == "start":
@@ -128,31 +159,35 @@ class GLMStreamParser(BufferedStreamParser):
             self._buf = buf[mk + len(ASSISTANT) :]
             self._state = "start"
             return True
-        keep = 0 if final else held_suffix(buf, [ASSISTANT])
-        if len(buf) > keep:
-            self._emit_content(buf[: len(buf) - keep])
-            self._buf = buf[len(buf) - keep :]
+        self._emit_all_but_marker_start([ASSISTANT], final)
         return False
 
     def _step_body(self, final: bool) -> bool:
+        # a call or code block ends at a closing fence (when it opened with one) or at the next
+        # <|assistant|>; in a call, markers inside its quoted strings do not count
         buf = self._buf
-        end = rest = None
-        mk = buf.find(ASSISTANT)
-        s = buf.lstrip()
-        if s.startswith("```"):
-            off = len(buf) - len(s)
-            nl = s.find("\n")
-            close = s.find("```", nl + 1) if nl != -1 else -1
-            if close != -1 and (mk == -1 or off + close < mk):
-                end = off + close + 3
-                rest = buf[end:]
-        if end is None:
-            if mk != -1:
-                end, rest = mk, buf[mk:]
-            elif final:
-                end, rest = len(buf), ""
+        if self._scan is None:
+            s = buf.lstrip()
+            if not final and FENCE.startswith(s):
+                return False  # not known yet whether the block is fenced
+            nl = s.find("\n") if s.startswith(FENCE) else -1
+            mk = s.find(ASSISTANT)
+            if s.startswith(FENCE) and nl == -1 and mk == -1 and not final:
+                return False  # the fence's first line is not complete
+            quotes = self._fmt.call_quotes if self._state == "call" else ""
+            if nl != -1 and (mk == -1 or nl < mk):
+                self._scan = MarkerScan((ASSISTANT, FENCE), quotes, len(buf) - len(s) + nl + 1)
             else:
-                return False
+                self._scan = MarkerScan((ASSISTANT,), quotes)
+        hit = self._scan.find(buf)
+        if hit is None and not final:
+            return False
+        self._scan = None
+        if hit is None:
+            end, rest = len(buf), ""
+        else:
+            end = hit[0] + (len(FENCE) if hit[1] == FENCE else 0)
+            rest = buf[end:]
         body = buf[:end]
         if self._state == "code":
             self._emit_code(strip_fence(body))

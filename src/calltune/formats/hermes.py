@@ -23,21 +23,24 @@ closing tag at the end, ``"parameters"`` for ``"arguments"``, arguments as a JSO
 JSON list of calls, a fenced ```json block that holds only the call(s), or the whole output
 being the call JSON. Fenced and bare JSON count as calls only when they have a string
 ``"name"`` and an ``"arguments"``/``"parameters"`` object (and, when ``tool_names`` is given,
-a known name), so prose that merely contains JSON stays content.
+a known name), so prose that merely contains JSON stays content. A ``</tool_call>`` or
+``<tool_call>`` inside a JSON string of a call is text and does not end the call.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
-from ..types import ParseError, ParseResult, ToolCall
-from .base import ChatFormat, Segment, StreamParser
-from .common import call_arguments, function_dicts, prepare_messages, seg, split_markers, strip_fence
-from .pyliteral import MAX_CALL_CHARS, MAX_DEPTH, LiteralError, parse_literal
-from .streaming import BufferedStreamParser, held_suffix
 from ..errors import CalltuneError
+from ..types import ParseError, ToolCall
+from .base import ChatFormat, StreamParser
+from .common import strip_fence
+from .pyliteral import MAX_CALL_CHARS, MAX_DEPTH, LiteralError, parse_literal
+from .registry import register_format
+from .segment import Segment, seg, split_markers
+from .streaming import BufferedStreamParser, MarkerScan
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 TC_OPEN, TC_CLOSE = "<tool_call>", "</tool_call>"
@@ -191,6 +194,7 @@ class HermesStreamParser(BufferedStreamParser):
         self._names = set(tool_names) if tool_names is not None else None
         self._state = "start"
         self._scan: _JSONEnd | None = None
+        self._scan_tag: MarkerScan | None = None
         self._bare_end: int | None = None
 
     def _step(self, final: bool) -> bool:
@@ -254,23 +258,24 @@ class HermesStreamParser(BufferedStreamParser):
             else:
                 self._buf, self._state = buf[j:], "fence"
             return True
-        keep = 0 if final else held_suffix(buf, [TC_OPEN, FENCE, TOOLS_OPEN])
-        if len(buf) > keep:
-            self._emit_content(buf[: len(buf) - keep])
-            self._buf = buf[len(buf) - keep :]
+        self._emit_all_but_marker_start([TC_OPEN, FENCE, TOOLS_OPEN], final)
         return False
 
     def _st_tag(self, final: bool) -> bool:
+        # the block ends at </tool_call> or at the next <tool_call>, not inside a JSON string
         buf = self._buf
-        close, again = buf.find(TC_CLOSE), buf.find(TC_OPEN)
-        if close != -1 and (again == -1 or close < again):
-            body, self._buf = buf[:close], buf[close + len(TC_CLOSE) :]
-        elif again != -1:
-            body, self._buf = buf[:again], buf[again:]
-        elif final:
-            body, self._buf = buf, ""
-        else:
+        if self._scan_tag is None:
+            self._scan_tag = MarkerScan((TC_CLOSE, TC_OPEN), '"')
+        hit = self._scan_tag.find(buf)
+        if hit is None and not final:
             return False
+        self._scan_tag = None
+        if hit is None:
+            body, self._buf = buf, ""
+        elif hit[1] == TC_CLOSE:
+            body, self._buf = buf[: hit[0]], buf[hit[0] + len(TC_CLOSE) :]
+        else:
+            body, self._buf = buf[: hit[0]], buf[hit[0] :]
         self._tag_body(body)
         return self._to_content()
 
@@ -359,15 +364,16 @@ class HermesStreamParser(BufferedStreamParser):
             self._emit_content(buf[: close + len(FENCE)])
             self._buf = buf[close + len(FENCE) :]
             return self._to_content()
-        keep = 0 if final else held_suffix(buf, [FENCE])
-        if len(buf) > keep:
-            self._emit_content(buf[: len(buf) - keep])
-            self._buf = buf[len(buf) - keep :]
+        self._emit_all_but_marker_start([FENCE], final)
         return False
 
 
+def _detect(chat_template: str, model_id: str) -> bool:
+    return TC_OPEN in chat_template or IM_START in chat_template
+
+
+@register_format("hermes", aliases=("qwen", "qwen2", "qwen2.5", "chatml"), detect=_detect)
 class HermesFormat(ChatFormat):
-    name = "hermes"
     stop = [IM_END, "<|endoftext|>"]
     special_tokens = [IM_START, IM_END, TC_OPEN, TC_CLOSE, TR_OPEN, TR_CLOSE]
     default_system: str | None = QWEN_DEFAULT_SYSTEM
@@ -379,7 +385,29 @@ class HermesFormat(ChatFormat):
         if tool_guidance is not ...:
             self.tool_guidance = tool_guidance  # type: ignore[assignment]
 
-    def _turn(self, role: str, content: str, loss: bool) -> list[Segment]:
+    def takes_system(self, funcs: list[dict[str, Any]]) -> bool:
+        return True  # the system turn is always first: the given one, else the default one
+
+    def render_prologue(self, system: str | None, loss: bool, funcs: list[dict[str, Any]]) -> list[Segment]:
+        if system is None:
+            system = self.default_system
+        if not funcs:
+            return [] if system is None else self.render_text_turn("system", system, loss)
+        lines = "".join(
+            "\n" + json.dumps({"type": "function", "function": f}, ensure_ascii=False) for f in funcs
+        )
+        text = (system or "") + TOOLS_INTRO + lines + TOOLS_OUTRO
+        if self.tool_guidance:
+            text += "\n\n" + self.tool_guidance
+        return [
+            seg(IM_START, "system", False, special=True),
+            seg("system\n", "system", False),
+            *split_markers(text, [TC_OPEN, TC_CLOSE], "system", loss),
+            seg(IM_END, "system", False, special=True),
+            seg("\n", "system", False),
+        ]
+
+    def render_text_turn(self, role: str, content: str, loss: bool) -> list[Segment]:
         return [
             seg(IM_START, role, False, special=True),
             seg(f"{role}\n", role, False),
@@ -388,83 +416,43 @@ class HermesFormat(ChatFormat):
             seg("\n", role, False),
         ]
 
-    def segments(
-        self,
-        messages: Sequence[dict[str, Any]],
-        tools: Sequence[dict[str, Any]] | None = None,
-        add_generation_prompt: bool = True,
-    ) -> list[Segment]:
-        msgs = prepare_messages(messages)
-        funcs = function_dicts(tools)
-        out: list[Segment] = []
-        start = 0
-        if msgs and msgs[0][0]["role"] == "system":
-            system, sys_loss = msgs[0][0]["content"], msgs[0][1]
-            start = 1
-        else:
-            system, sys_loss = self.default_system, False
-        if funcs:
-            lines = "".join(
-                "\n" + json.dumps({"type": "function", "function": f}, ensure_ascii=False) for f in funcs
-            )
-            text = (system or "") + TOOLS_INTRO + lines + TOOLS_OUTRO
-            if self.tool_guidance:
-                text += "\n\n" + self.tool_guidance
-            out += [seg(IM_START, "system", False, special=True), seg("system\n", "system", False)]
-            out += split_markers(text, [TC_OPEN, TC_CLOSE], "system", sys_loss)
-            out += [seg(IM_END, "system", False, special=True), seg("\n", "system", False)]
-        elif system is not None:
-            out += self._turn("system", system, sys_loss)
-        rest = msgs[start:]
-        for i, (m, loss) in enumerate(rest):
-            role = m["role"]
-            if role in ("system", "user"):
-                out += self._turn(role, m["content"], loss)
-            elif role == "assistant":
-                out += [
-                    seg(IM_START, role, False, special=True),
-                    seg("assistant", role, False),
-                    seg("\n", role, loss),
-                ]
-                body: list[Segment] = []
-                if m["content"]:
-                    body.append(seg(m["content"], role, loss))
-                for call in m.get("tool_calls", []):
-                    name, args = call_arguments(call)
-                    js = json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
-                    if body:
-                        body.append(seg("\n", role, loss))
-                    body += [
-                        seg(TC_OPEN, role, loss, special=True),
-                        seg(f"\n{js}\n", role, loss),
-                        seg(TC_CLOSE, role, loss, special=True),
-                    ]
-                out += body
-                out += [seg(IM_END, role, False, special=True), seg("\n", role, False)]
-            else:  # tool result, grouped into one user turn
-                if i == 0 or rest[i - 1][0]["role"] != "tool":
-                    out += [seg(IM_START, "tool", False, special=True), seg("user", "tool", False)]
-                out += [
-                    seg("\n", "tool", loss),
-                    seg(TR_OPEN, "tool", loss, special=True),
-                    seg("\n" + m["content"] + "\n", "tool", loss),
-                    seg(TR_CLOSE, "tool", loss, special=True),
-                ]
-                if i == len(rest) - 1 or rest[i + 1][0]["role"] != "tool":
-                    out += [seg(IM_END, "tool", False, special=True), seg("\n", "tool", False)]
-        if add_generation_prompt:
-            out += [
-                seg(IM_START, "assistant", False, special=True),
-                seg("assistant\n", "assistant", False),
-            ]
-        return out
+    def render_assistant_open(self, loss: bool) -> list[Segment]:
+        return [
+            seg(IM_START, "assistant", False, special=True),
+            seg("assistant", "assistant", False),
+            seg("\n", "assistant", loss),
+        ]
 
-    def parse(self, text: str, tool_names: Collection[str] | None = None) -> ParseResult:
-        """Parse one generated assistant turn (without the stop string)."""
-        sp = self.stream_parser(tool_names)
-        sp.feed(text)
-        sp.finish()
-        return sp.result()
+    def render_assistant_text(self, content: str, loss: bool, has_calls: bool) -> list[Segment]:
+        return [seg(content, "assistant", loss)] if content else []
+
+    def render_tool_call(self, name: str, args: dict[str, Any], loss: bool, first: bool) -> list[Segment]:
+        js = json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
+        return [
+            *([] if first else [seg("\n", "assistant", loss)]),
+            seg(TC_OPEN, "assistant", loss, special=True),
+            seg(f"\n{js}\n", "assistant", loss),
+            seg(TC_CLOSE, "assistant", loss, special=True),
+        ]
+
+    def render_assistant_close(self, loss: bool) -> list[Segment]:
+        return [seg(IM_END, "assistant", False, special=True), seg("\n", "assistant", False)]
+
+    def render_tool_result(
+        self, content: str, loss: bool, *, code: bool, first: bool, last: bool
+    ) -> list[Segment]:
+        # consecutive results share one user turn
+        return [
+            *([seg(IM_START, "tool", False, special=True), seg("user", "tool", False)] if first else []),
+            seg("\n", "tool", loss),
+            seg(TR_OPEN, "tool", loss, special=True),
+            seg("\n" + content + "\n", "tool", loss),
+            seg(TR_CLOSE, "tool", loss, special=True),
+            *([seg(IM_END, "tool", False, special=True), seg("\n", "tool", False)] if last else []),
+        ]
+
+    def render_generation_prompt(self) -> list[Segment]:
+        return [seg(IM_START, "assistant", False, special=True), seg("assistant\n", "assistant", False)]
 
     def stream_parser(self, tool_names: Collection[str] | None = None) -> StreamParser:
         return HermesStreamParser(tool_names)

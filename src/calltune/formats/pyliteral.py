@@ -14,6 +14,7 @@ import ast
 import keyword
 import math
 from typing import Any
+
 from ..errors import CalltuneError
 
 #: longest call text we try to parse (characters)

@@ -15,6 +15,7 @@ be trailing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..types import Delta, ParseError, ParseResult, ToolCall
@@ -31,6 +32,46 @@ def held_suffix(text: str, markers: Sequence[str]) -> int:
                 best = k
                 break
     return best
+
+
+class MarkerScan:
+    """Incremental search of a growing buffer for the first of ``markers`` that is not inside
+    a quoted string, so that a call's argument may contain the format's own markers.
+    ``quotes``: the characters that open and close a string (none: plain search); inside a
+    string a backslash escapes the next character. An unterminated string hides every marker
+    after it. :meth:`find` may be called again after the buffer grew (it goes on where it
+    stopped); the buffer must not lose its head meanwhile."""
+
+    def __init__(self, markers: Sequence[str], quotes: str = "", start: int = 0) -> None:
+        self.markers = tuple(markers)
+        self._pos = start
+        self._quote = ""  # the quote character of the string being read, "" outside strings
+        alternatives = [re.escape(m) for m in self.markers] + ([f"[{re.escape(quotes)}]"] if quotes else [])
+        self._outside = re.compile("|".join(alternatives))
+        self._inside = {q: re.compile(r"\\[\s\S]?|" + re.escape(q)) for q in quotes}
+        self._longest = max(len(m) for m in self.markers)
+
+    def find(self, text: str) -> tuple[int, str] | None:
+        """(index, marker) of the first marker outside strings, or None when there is none yet."""
+        while True:
+            if self._quote:
+                m = self._inside[self._quote].search(text, self._pos)
+                if m is None or m.group() == "\\":  # the string goes on (or an escape is cut)
+                    self._pos = len(text) if m is None else m.start()
+                    return None
+                self._pos = m.end()
+                if m.group() == self._quote:
+                    self._quote = ""
+                continue
+            m = self._outside.search(text, self._pos)
+            if m is None:  # keep a tail that may grow into a marker
+                tail = text[max(self._pos, len(text) - self._longest) :]
+                self._pos = len(text) - held_suffix(tail, self.markers)
+                return None
+            if m.group() in self.markers:
+                self._pos = m.start()
+                return m.start(), m.group()
+            self._quote, self._pos = m.group(), m.end()
 
 
 class BufferedStreamParser(StreamParser):
@@ -106,6 +147,15 @@ class BufferedStreamParser(StreamParser):
         self._pending_ws = text[len(body) :]
         self._content.append(out)
         self._out.append(Delta("content", out))
+
+    def _emit_all_but_marker_start(self, markers: Sequence[str], final: bool) -> None:
+        """Emit the buffer as content except (unless ``final``) a tail that may be the start of
+        one of ``markers``."""
+        buf = self._buf
+        keep = 0 if final else held_suffix(buf, markers)
+        if len(buf) > keep:
+            self._emit_content(buf[: len(buf) - keep])
+            self._buf = buf[len(buf) - keep :]
 
     def _end_piece(self) -> None:
         self._pending_ws = ""

@@ -1,0 +1,231 @@
+"""The parse contract every registered chat format keeps.
+
+One table of assistant turns (content and calls). Each turn is rendered through the format
+itself, so every format is tested with its own call syntax; what the model would have
+generated (the rendered turn without its stop string) must parse back to the turn, and
+streaming it in chunks of 1 character, 3 characters or random sizes must give the same
+content, calls, errors and final result as parsing it at once. Hostile turns (a call's
+arguments replaced by unbalanced or runaway text) must become ParseErrors, never exceptions.
+Each format is also run wrapped in the sandbox's code-block fallback, which turns fenced
+Python into interpreter code when the ``python`` tool is offered.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from calltune.formats import ChatFormat, get_format, list_formats
+from calltune.sandbox import with_code_fallback
+from calltune.types import Delta, ParseResult
+
+#: replaced, in argument values, by every marker and stop string of the format under test
+MARKERS = "\x00markers\x00"
+#: an argument value that hostile cases replace (with its quotes) by broken text
+SENTINEL = "SENTINEL"
+
+
+@dataclass(frozen=True)
+class Case:
+    content: str = ""
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: the text that replaces the quoted SENTINEL argument: the turn then holds no valid call
+    corrupt: str | None = None
+    #: (content, code) under the code-block fallback when the python tool is offered
+    as_code: tuple[str, list[str]] | None = None
+
+
+CASES: dict[str, Case] = {
+    "plain_text": Case("Hello, world! 你好。"),
+    "multiline_text_with_json_and_code": Case(
+        'Two lines:\nthe value is {"a": 1} and `x < y` holds.\n```text\nplain\n```'
+    ),
+    "fenced_python_code": Case(
+        'Let me run it.\n```python\nprint("<|im_start|>")\nx = [1, 2]\n```\nDone.',
+        as_code=("Let me run it.", ['print("<|im_start|>")\nx = [1, 2]']),
+    ),
+    "one_call": Case(calls=[("get_weather", {"city": "Paris"})]),
+    "no_arguments": Case(calls=[("now", {})]),
+    "content_then_call": Case("Let me check.", [("get_weather", {"city": "Paris", "unit": "celsius"})]),
+    "two_parallel_calls": Case(
+        calls=[("get_weather", {"city": "Paris"}), ("get_time", {"zone": "Europe/Paris"})]
+    ),
+    "nested_and_list_arguments": Case(
+        calls=[
+            (
+                "search",
+                {
+                    "filter": {"tags": ["a", "b"], "range": {"min": -1, "max": 2.5}},
+                    "flags": [True, False, None],
+                    "items": [{"k": "v"}, []],
+                    "empty": {},
+                    "from": "keyword",
+                    "a-b": 10**12,
+                },
+            )
+        ]
+    ),
+    "unicode_tool_name": Case("好的。", [("查询天气", {"城市": "北京", "日期": ["今天", "明天"]})]),
+    "strings_with_the_formats_markers": Case(
+        "Calling.",
+        [
+            ("echo", {"text": MARKERS, "quoted": 'a "b" \\ it\'s ```', "nested": [{"m": MARKERS}]}),
+            ("get_weather", {"city": "Paris"}),
+        ],
+    ),
+    "unbalanced_arguments": Case(calls=[("f", {"x": SENTINEL})], corrupt='[1, {"k": 2]'),
+    "unterminated_string": Case(calls=[("f", {"x": SENTINEL})], corrupt='"never closed'),
+    "runaway_nesting": Case(calls=[("f", {"x": SENTINEL})], corrupt="[" * 5000),
+}
+
+#: every registered format, and each one wrapped in the code-block fallback
+FORMATS = [*list_formats(), *(f"{name}+code_fallback" for name in list_formats())]
+
+
+def make_format(format_id: str) -> ChatFormat:
+    name, _, wrapper = format_id.partition("+")
+    return with_code_fallback(name) if wrapper else get_format(name)
+
+
+def _fill(value: Any, markers: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(MARKERS, markers)
+    if isinstance(value, list):
+        return [_fill(v, markers) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, markers) for k, v in value.items()}
+    return value
+
+
+def expected_calls(fmt: ChatFormat, case: Case) -> list[tuple[str, dict[str, Any]]]:
+    markers = " ".join(sorted({*fmt.special_tokens, *fmt.stop}))
+    return [(name, _fill(args, markers)) for name, args in case.calls]
+
+
+def generated_turn(fmt: ChatFormat, case: Case) -> str:
+    """What a model speaking ``fmt`` writes for ``case``: the assistant message rendered after
+    the generation prompt, without the stop string that ends it."""
+    dialogue = [{"role": "user", "content": "Go."}]
+    calls = [
+        {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
+        for i, (n, a) in enumerate(expected_calls(fmt, case))
+    ]
+    message = {"role": "assistant", "content": case.content, "tool_calls": calls}
+    prompt = fmt.render(dialogue)
+    full = fmt.render([*dialogue, message], add_generation_prompt=False)
+    assert full.startswith(prompt)
+    turn = full[len(prompt) :]
+    for stop in fmt.stop:
+        if turn.rstrip("\n").endswith(stop):
+            turn = turn.rstrip("\n")[: -len(stop)]
+            break
+    if case.corrupt is not None:
+        quoted = [q + SENTINEL + q for q in "\"'" if q + SENTINEL + q in turn]
+        assert len(quoted) == 1, turn
+        turn = turn.replace(quoted[0], case.corrupt)
+    return turn
+
+
+def chunked(text: str, mode: str) -> list[str]:
+    if mode == "random":
+        rng, out, i = random.Random(20240611), [], 0
+        while i < len(text):
+            n = rng.randint(1, 12)
+            out.append(text[i : i + n])
+            i += n
+        return out
+    size = {"chars_1": 1, "chars_3": 3}[mode]
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def summary(res: ParseResult) -> tuple[Any, ...]:
+    return (
+        res.content,
+        [(c.name, c.arguments) for c in res.tool_calls],
+        [(e.message, e.raw, e.name) for e in res.errors],
+        res.code,
+    )
+
+
+def stream(
+    fmt: ChatFormat, chunks: list[str], tool_names: Collection[str] | None
+) -> tuple[list[Delta], ParseResult]:
+    sp = fmt.stream_parser(tool_names)
+    deltas: list[Delta] = []
+    for chunk in chunks:
+        deltas += sp.feed(chunk)
+    deltas += sp.finish()
+    return deltas, sp.result()
+
+
+def tool_names_for(case_calls: list[tuple[str, dict[str, Any]]], given: bool) -> list[str] | None:
+    return [n for n, _ in case_calls] + ["other_tool", "python"] if given else None
+
+
+@pytest.mark.parametrize("names_given", [False, True], ids=["no_tool_names", "tool_names"])
+@pytest.mark.parametrize("case_id", list(CASES))
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_parse_reads_back_the_rendered_turn(format_name: str, case_id: str, names_given: bool) -> None:
+    fmt, case = make_format(format_name), CASES[case_id]
+    calls = expected_calls(fmt, case)
+    res = fmt.parse(generated_turn(fmt, case), tool_names=tool_names_for(calls, names_given))
+    if case.corrupt is not None:
+        assert res.tool_calls == [] and res.errors, summary(res)
+        assert all(e.message for e in res.errors)
+        return
+    content, code = case.content, []
+    if case.as_code and names_given and format_name.endswith("+code_fallback"):
+        content, code = case.as_code
+    assert res.errors == [] and res.code == code
+    assert res.content == content
+    assert [(c.name, c.arguments) for c in res.tool_calls] == calls
+
+
+@pytest.mark.parametrize("mode", ["chars_1", "chars_3", "random"])
+@pytest.mark.parametrize("names_given", [False, True], ids=["no_tool_names", "tool_names"])
+@pytest.mark.parametrize("case_id", list(CASES))
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_streaming_equals_parse(format_name: str, case_id: str, names_given: bool, mode: str) -> None:
+    fmt, case = make_format(format_name), CASES[case_id]
+    text = generated_turn(fmt, case)
+    names = tool_names_for(expected_calls(fmt, case), names_given)
+    parsed = fmt.parse(text, tool_names=names)
+    deltas, result = stream(fmt, chunked(text, mode), names)
+
+    assert summary(result) == summary(parsed)
+    assert "".join(d.text for d in deltas if d.kind == "content") == parsed.content
+    starts = [d for d in deltas if d.kind == "tool_call_start"]
+    assert [(d.index, d.name) for d in starts] == [(i, c.name) for i, c in enumerate(parsed.tool_calls)]
+    for i, call in enumerate(parsed.tool_calls):
+        args = "".join(d.text for d in deltas if d.kind == "tool_call_args" and d.index == i)
+        assert args == call.arguments_json()
+        assert json.loads(args) == call.arguments
+    assert [d.text for d in deltas if d.kind == "error"] == [e.message for e in parsed.errors]
+
+
+@pytest.mark.parametrize("format_name", FORMATS)
+def test_every_format_takes_tool_names_in_parse_and_stream_parser(format_name: str) -> None:
+    fmt = make_format(format_name)
+    text = generated_turn(fmt, CASES["one_call"])
+    for names in (None, [], ["get_weather"], ("get_weather", "x"), {"get_weather"}):
+        assert summary(fmt.parse(text, names)) == summary(fmt.parse(text, tool_names=names))
+        sp = fmt.stream_parser(tool_names=names)
+        sp.feed(text)
+        sp.finish()
+        assert summary(sp.result()) == summary(fmt.parse(text, tool_names=names))
+
+
+def test_the_table_covers_each_formats_call_syntax() -> None:
+    # the turns really differ per format (each is written in the format's own syntax)
+    turns = {name: generated_turn(get_format(name), CASES["one_call"]) for name in list_formats()}
+    assert len(set(turns.values())) == len(list_formats())
+    markers_case = CASES["strings_with_the_formats_markers"]
+    for name in list_formats():
+        fmt = get_format(name)
+        turn = generated_turn(fmt, markers_case)
+        assert all(m in turn for m in [*fmt.special_tokens, *fmt.stop])
