@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("ipykernel")
 pytest.importorskip("jupyter_client")
 
-from calltune.sandbox import CellResult, Sandbox, python_tool, system_prompt  # noqa: E402
+from calltune.sandbox import CellResult, Sandbox, probe_capabilities, python_tool, system_prompt  # noqa: E402
 from calltune.sandbox.result import RESTART_NOTE, trim_traceback, truncate_middle  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -97,6 +97,42 @@ def test_last_figure_without_show_and_savefig(sb: Sandbox) -> None:
     assert (sb.workdir / "mine.png").read_bytes().startswith(PNG_MAGIC)
 
 
+def test_figures_left_open_under_a_non_interactive_backend(tmp_path: Path) -> None:
+    """Code that switches matplotlib to Agg (plt.show() then draws nothing) still gets its figures."""
+    with Sandbox(workdir=tmp_path / "w", timeout=20) as s:
+        r = s.run(
+            "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "plt.plot([1, 2])\nplt.show()"
+        )
+        assert r.error is None, r.error
+        assert len(r.images) == 1, r.images
+        path = Path(r.images[0])
+        assert path.parent == s.workdir and path.name.startswith("figure_")
+        assert path.read_bytes().startswith(PNG_MAGIC)
+        assert r.image_names == [s.sandbox_path(path)]
+        assert s.run("import matplotlib.pyplot as plt\nplt.get_fignums()").text == "[]\n"  # closed after
+        # a figure the code saved itself is reported once, as the file it wrote
+        r = s.run("plt.plot([2, 1])\nplt.savefig('x.png')\nplt.show()")
+        assert [Path(p).name for p in r.images] == ["x.png"]
+        assert s.run("1 + 1").images == []
+        # every figure left open, none of the empty ones
+        r = s.run(
+            "fig1, ax1 = plt.subplots()\nax1.plot([1, 2])\nfig2, ax2 = plt.subplots()\nax2.bar([1], [2])\nplt.figure()"
+        )
+        assert len(r.images) == 2 and len(set(r.images)) == 2
+
+
+def test_switching_to_agg_after_inline_figures_still_reports_them(tmp_path: Path) -> None:
+    """After inline figures (interactive mode on, where pyplot redraws stale figures after a cell)."""
+    with Sandbox(workdir=tmp_path / "w", timeout=20) as s:
+        assert len(s.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])").images) == 1  # inline
+        r = s.run("import matplotlib\nmatplotlib.use('Agg')\nplt.plot([2, 1])\nplt.show()")
+        assert r.error is None, r.error
+        assert len(r.images) == 1 and Path(r.images[0]).read_bytes().startswith(PNG_MAGIC)
+        r = s.run("plt.plot([3])\nplt.savefig('y.png')")
+        assert [Path(p).name for p in r.images] == ["y.png"]
+
+
 def test_output_is_truncated_with_marker(tmp_path: Path) -> None:
     with Sandbox(workdir=tmp_path / "w", timeout=10, max_output_chars=300) as s:
         r = s.run("for i in range(1000):\n    print(f'line {i}')")
@@ -157,7 +193,7 @@ def test_lost_output_channel_on_a_kernel_that_stops_answering_restarts_it(
         def no_answer() -> None:
             raise SandboxError("the sandbox kernel did not answer")
 
-        monkeypatch.setattr(s, "_reconnect", no_answer)
+        monkeypatch.setattr(s._channels, "reconnect", no_answer)
         r = s.run("21 * 2")
         assert r.restarted and any("kernel was restarted" in n for n in r.notes)
         assert s.run("6 * 7").text == "42\n"
@@ -187,6 +223,9 @@ def test_isolation_report(sb: Sandbox) -> None:
     assert iso["limits"]["timeout_s"] == 10.0 and iso["limits"]["memory_mb"] == 1024
     json.dumps(iso)
     assert "network:" in sb.describe_isolation()
+    if probe_capabilities().landlock_abi >= 1:  # the launcher loads the Landlock module on its own
+        assert any(layer.startswith("landlock-abi") for layer in iso["layers"]), iso["errors"]
+        assert not [e for e in iso["errors"] if e.startswith("landlock")]
 
 
 def test_cell_result_helpers() -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import landlock
+from .errors import SandboxError
 
 UID_RANGE = (200_000, 299_999)
 _LOCK_DIR = Path("/tmp/calltune-sandbox-uids")
@@ -117,7 +118,7 @@ class UidLease:
             self.uid = uid
             self._fd = fd
             return
-        raise RuntimeError("could not find a free sandbox uid")
+        raise SandboxError("could not find a free sandbox uid")
 
     def release(self) -> None:
         if self._fd >= 0:

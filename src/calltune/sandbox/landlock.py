@@ -16,50 +16,34 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Iterable
-from ..errors import CalltuneError
+from enum import IntFlag
 
-_SYS_CREATE_RULESET = 444
-_SYS_ADD_RULE = 445
-_SYS_RESTRICT_SELF = 446
+try:
+    from ..errors import CalltuneError
+except ImportError:  # loaded by the kernel launcher as a plain module, outside the calltune package
+
+    class CalltuneError(Exception):  # type: ignore[no-redef]
+        """Stands in for ``calltune.errors.CalltuneError`` when this module runs on its own."""
+
+
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
 
-# filesystem access rights
-FS_EXECUTE = 1 << 0
-FS_WRITE_FILE = 1 << 1
-FS_READ_FILE = 1 << 2
-FS_READ_DIR = 1 << 3
-FS_REMOVE_DIR = 1 << 4
-FS_REMOVE_FILE = 1 << 5
-FS_MAKE_CHAR = 1 << 6
-FS_MAKE_DIR = 1 << 7
-FS_MAKE_REG = 1 << 8
-FS_MAKE_SOCK = 1 << 9
-FS_MAKE_FIFO = 1 << 10
-FS_MAKE_BLOCK = 1 << 11
-FS_MAKE_SYM = 1 << 12
-FS_REFER = 1 << 13  # ABI 2
-FS_TRUNCATE = 1 << 14  # ABI 3
-
-NET_BIND_TCP = 1 << 0  # ABI 4
-NET_CONNECT_TCP = 1 << 1  # ABI 4
-
-SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0  # ABI 6
-SCOPE_SIGNAL = 1 << 1  # ABI 6
-
-_WRITE_V1 = (
-    FS_WRITE_FILE
-    | FS_REMOVE_DIR
-    | FS_REMOVE_FILE
-    | FS_MAKE_CHAR
-    | FS_MAKE_DIR
-    | FS_MAKE_REG
-    | FS_MAKE_SOCK
-    | FS_MAKE_FIFO
-    | FS_MAKE_BLOCK
-    | FS_MAKE_SYM
+#: filesystem access rights, in the kernel's bit order (1 << 0 ...); REFER needs ABI 2, TRUNCATE ABI 3
+FS = IntFlag(
+    "FS",
+    "EXECUTE WRITE_FILE READ_FILE READ_DIR REMOVE_DIR REMOVE_FILE MAKE_CHAR MAKE_DIR MAKE_REG MAKE_SOCK "
+    "MAKE_FIFO MAKE_BLOCK MAKE_SYM REFER TRUNCATE",
 )
+#: network access rights (ABI 4)
+NET = IntFlag("NET", "BIND_TCP CONNECT_TCP")
+#: scopes (ABI 6)
+SCOPE = IntFlag("SCOPE", "ABSTRACT_UNIX_SOCKET SIGNAL")
+
+#: every write-type right of ABI 1: all of its rights (bits 0-12) but execute and the two reads
+_WRITE_V1 = FS(2 * FS.MAKE_SYM - 1) & ~(FS.EXECUTE | FS.READ_FILE | FS.READ_DIR)
 
 
 class LandlockError(CalltuneError, OSError):
@@ -98,9 +82,9 @@ def abi_version() -> int:
 def write_rights(abi: int) -> int:
     rights = _WRITE_V1
     if abi >= 2:
-        rights |= FS_REFER
+        rights |= FS.REFER
     if abi >= 3:
-        rights |= FS_TRUNCATE
+        rights |= FS.TRUNCATE
     return rights
 
 
@@ -122,8 +106,8 @@ def restrict_self(
         raise LandlockError("Landlock is not available on this kernel")
     libc = _libc()
     handled_fs = write_rights(abi)
-    handled_net = (NET_BIND_TCP | NET_CONNECT_TCP) if (deny_tcp and abi >= 4) else 0
-    scoped = (SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET) if (scope_signals and abi >= 6) else 0
+    handled_net = (NET.BIND_TCP | NET.CONNECT_TCP) if (deny_tcp and abi >= 4) else 0
+    scoped = (SCOPE.SIGNAL | SCOPE.ABSTRACT_UNIX_SOCKET) if (scope_signals and abi >= 6) else 0
     attr = _RulesetAttr(handled_fs, handled_net, scoped)
     size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
     fd = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
@@ -131,7 +115,7 @@ def restrict_self(
         err = ctypes.get_errno()
         raise LandlockError(err, f"landlock_create_ruleset: {os.strerror(err)}")
     try:
-        file_rights = FS_WRITE_FILE | (FS_TRUNCATE if abi >= 3 else 0)
+        file_rights = FS.WRITE_FILE | (FS.TRUNCATE if abi >= 3 else 0)
         rules = [(d, handled_fs) for d in writable_dirs] + [(f, file_rights) for f in writable_files]
         for path, rights in rules:
             try:
@@ -162,4 +146,4 @@ def restrict_self(
             raise LandlockError(err, f"landlock_restrict_self: {os.strerror(err)}")
     finally:
         os.close(fd)
-    return {"abi": abi, "tcp_denied": bool(handled_net), "signals_scoped": bool(scoped & SCOPE_SIGNAL)}
+    return {"abi": abi, "tcp_denied": bool(handled_net), "signals_scoped": bool(scoped & SCOPE.SIGNAL)}
