@@ -33,53 +33,16 @@ from typing import Any
 import httpx
 from openai import OpenAI
 
+from calltune.testing import SAMPLE_SPECS, WEATHER_Q, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_current_weather",
-        "description": "Get the current weather in a given city",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "location": {"type": "string", "description": "The city, e.g. Paris"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["location"],
-        },
-    },
-}
-LOCAL_TIME = {
-    "type": "function",
-    "function": {
-        "name": "get_local_time",
-        "description": "Get the current local time in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-CONVERT = {
-    "type": "function",
-    "function": {
-        "name": "convert_currency",
-        "description": "Convert an amount of money from one currency to another",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "amount": {"type": "number"},
-                "from_currency": {"type": "string", "description": "ISO code, e.g. EUR"},
-                "to_currency": {"type": "string", "description": "ISO code, e.g. USD"},
-            },
-            "required": ["amount", "from_currency", "to_currency"],
-        },
-    },
-}
-TOOLS = [WEATHER, LOCAL_TIME, CONVERT]
+TOOLS = SAMPLE_SPECS
 TOOL_NAMES = {t["function"]["name"] for t in TOOLS}
 
 # (question, expects a tool call)
 WORKLOAD: list[tuple[str, bool]] = [
-    ("What's the weather like in Paris today?", True),
+    (WEATHER_Q, True),
     ("How much is 250 euros in US dollars?", True),
     ("What time is it right now in Tokyo?", True),
     ("Is it raining in Lisbon? Give me the temperature in fahrenheit.", True),
@@ -94,16 +57,7 @@ WORKLOAD: list[tuple[str, bool]] = [
 ]
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(kind: str, model: Path, port: int, ctx: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     if kind == "calltune":
         cmd = [sys.executable, "-m", "calltune.server", "--model", str(model), "--port", str(port)]
         cmd += ["--ctx", str(ctx), "--log-level", "warning"]
@@ -114,7 +68,7 @@ def start_server(kind: str, model: Path, port: int, ctx: int, log: Path) -> subp
             cmd += ["--chat_format", "chatml-function-calling"]
     else:
         raise SystemExit(f"unknown server kind {kind!r}")
-    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float) -> None:

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
 
 VARIANTS = [
     # name, collate, loss
@@ -60,8 +59,7 @@ def prepare(model: str, workdir: Path, n_samples: int, max_length: int) -> dict:
 
     mdir = workdir / "model"
     if model == "tiny":
-        sys.path.insert(0, str(HERE.parent / "tests"))
-        from train_helpers import fresh_tokenizer, tiny_model
+        from calltune.testing import fresh_tokenizer, tiny_model
 
         tok = fresh_tokenizer()
         add_format_tokens(tok, "chatglm3")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from calltune.formats.pyliteral import render_tool_call
+from calltune.testing import hermes_call
 
 # Every JSON-Schema feature the tool layer emits (see calltune.tools.schema): scalar types,
 # integer vs number, required vs optional, enums (also with null), nested objects with their
@@ -106,12 +107,6 @@ STRICT_ONLY = {"extra nested property", "unknown property"}
 
 
 # ------------------------------------------------------------------ call spellings per format
-
-
-def hermes_call(name: str, args: dict) -> str:
-    return (
-        "<tool_call>\n" + json.dumps({"name": name, "arguments": args}, ensure_ascii=False) + "\n</tool_call>"
-    )
 
 
 def glm4_call(name: str, args: dict) -> str:

@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from server_helpers import WEATHER_Q, call_text, served
+
+from calltune.testing import WEATHER_Q, served
+from calltune.testing import hermes_call as call_text
 
 CHROMIUM = os.environ.get("CALLTUNE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from server_helpers import WEATHER, call_text, served
 
 from calltune.engines import Chunk, Engine, SamplingParams
 from calltune.engines.scripted import CharTokenizer
+from calltune.testing import WEATHER, served
+from calltune.testing import hermes_call as call_text
 
 
 class SlowEngine(Engine):

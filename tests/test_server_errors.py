@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from server_helpers import WEATHER, WEATHER_Q, served
 
 from calltune.engines import ScriptedEngine
+from calltune.testing import WEATHER, WEATHER_Q, served
 
 USER = [{"role": "user", "content": "hi"}]
 

