@@ -6,7 +6,7 @@ Systems (all through calltune's own path: format render → engine → format pa
 ``unguided``          tool_choice auto, no grammar (``--no-guided``)
 ``guided-auto``       tool_choice auto, lazy grammar (free text until a call starts)
 ``unguided-required`` tool_choice required, forced by prompt (calltune's fallback
-                      without a grammar: the server's ``forced_messages``)
+                      without a grammar: instruction, check, one retry)
 ``guided-required``   tool_choice required, grammar
 ``unguided-named``    tool_choice = the expected function, forced by prompt
 ``guided-named``      tool_choice = the expected function, grammar
@@ -42,17 +42,17 @@ from typing import Any
 
 import jsonschema
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from calltune.engines.base import Engine, SamplingParams
+from calltune.eval.bfcl_data import BfclCase, load_cases
+from calltune.eval.convert import bfcl_to_tools
+from calltune.eval.report import read_records, system_file_name
+from calltune.eval.runner import CASES_DIR, run_bfcl
+from calltune.eval.systems import CalltuneSystem, SystemOutput
+from calltune.guided import build_constraint
+from calltune.guided.schema import normalize_schema
+from calltune.turn import Named
 
-from calltune.engines.base import Completion, Engine, SamplingParams  # noqa: E402
-from calltune.eval.bfcl_data import BfclCase, load_cases  # noqa: E402
-from calltune.eval.convert import bfcl_to_tools  # noqa: E402
-from calltune.eval.report import read_records, system_file_name  # noqa: E402
-from calltune.eval.runner import CASES_DIR, run_bfcl  # noqa: E402
-from calltune.eval.systems import CalltuneSystem, SystemOutput  # noqa: E402
-from calltune.guided import build_constraint  # noqa: E402
-from calltune.guided.schema import normalize_schema  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SYSTEMS = [
     "unguided",
@@ -65,25 +65,34 @@ SYSTEMS = [
 
 
 class TimedEngine(Engine):
-    """Delegates to an engine and keeps the last Completion (for decode timings)."""
+    """Delegates to an engine and keeps the usage of the last generation and its constraint."""
 
     def __init__(self, inner: Engine):
         self.inner = inner
-        self.last: Completion | None = None
+        self.last_usage: dict[str, Any] | None = None
+        self.last_constraint: Any = None
         for attr in ("model_id", "context_length", "chat_template", "default_format", "tokenizer"):
             setattr(self, attr, getattr(inner, attr))
         self.supports_constraints = inner.supports_constraints
 
-    def stream(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None):  # noqa: ANN201
-        return self.inner.stream(prompt, params, constraint)
+    def count_tokens(self, prompt: str | list[int]) -> int:
+        return self.inner.count_tokens(prompt)
 
-    def generate(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None) -> Completion:
-        self.last = self.inner.generate(prompt, params, constraint)
-        return self.last
+    def stream(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None):  # noqa: ANN201
+        self.last_usage, self.last_constraint = None, constraint
+        it = self.inner.stream(prompt, params, constraint)
+        try:
+            for ch in it:
+                if ch.finish_reason is not None:
+                    self.last_usage = ch.usage
+                yield ch
+        finally:
+            it.close()
 
 
 class ModeSystem(CalltuneSystem):
-    """CalltuneSystem with a tool_choice mode; unguided forced modes use the server's prompt forcing."""
+    """CalltuneSystem with a tool_choice mode: the turn's own policy decides how it is enforced
+    (the grammar when guided; without it, the prompt forcing and retry of every calltune turn)."""
 
     def __init__(
         self,
@@ -99,40 +108,20 @@ class ModeSystem(CalltuneSystem):
         self.mode = mode
         self.expected = expected  # question key -> the expected tool name (for named)
         self.timing_file = timing_file
-        self._key = ""
-        self._last_constraint: Any = None
-
-    def _mode(self) -> str:
-        if self.mode == "named":
-            return f"named:{self.expected[self._key]}"
-        return self.mode
-
-    def _constraint(self, tools: list[dict[str, Any]]) -> Any:
-        c = build_constraint(self.format, tools, self._mode(), parallel=True) if self.guided else None
-        self._last_constraint = c
-        return c
 
     def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> SystemOutput:
-        self._key = question_key(messages)
-        mode = self._mode()
-        if not self.guided and mode != "auto":
-            from calltune.server.toolchoice import ToolPlan, forced_messages
-
-            plan = ToolPlan(tools=tools, mode=mode, parallel=True)
-            messages = forced_messages(messages, plan, attempt=0)
-            if mode.startswith("named:"):
-                tools = plan.render_tools or tools
+        key = question_key(messages)
+        self.tool_choice = Named(self.expected[key]) if self.mode == "named" else self.mode
         out = super().answer(messages, tools)
         eng: TimedEngine = self.engine  # type: ignore[assignment]
-        comp = eng.last
-        rec: dict[str, Any] = {"system": self.name, "key": self._key, "mode": mode}
-        if comp is not None:
-            rec.update(
-                completion_tokens=comp.completion_tokens,
-                decode_s=comp.timings.get("decode_s"),
-                prefill_s=comp.timings.get("prefill_s"),
-            )
-        c = self._last_constraint
+        rec: dict[str, Any] = {"system": self.name, "key": key, "mode": str(self.tool_choice)}
+        usage = eng.last_usage or {}
+        rec.update(
+            completion_tokens=out.completion_tokens,
+            decode_s=usage.get("decode_s"),
+            prefill_s=usage.get("prefill_s"),
+        )
+        c = eng.last_constraint
         if c is not None and c.last_processor is not None:
             rec.update(processor=c.last_processor.stats, compile_s=c.compile_s)
         with self.timing_file.open("a", encoding="utf-8") as fh:

@@ -114,10 +114,21 @@ def test_bad_arguments_and_unknown_tool_become_observations():
 
 
 def test_max_steps_stops_loop():
-    eng = ScriptedEngine([hermes_call("get_current_weather", location="X")], cycle=True)
+    outputs = [hermes_call("get_current_weather", location=c) for c in ("X", "Y", "Z", "W")]
+    eng = ScriptedEngine(outputs, cycle=True)
     result = make_agent(eng, Toolbox([get_current_weather]), max_steps=3).run("loop forever")
     assert result.trace.stopped == "max_steps"
     assert len(result.trace.steps) == 3
+
+
+def test_a_model_that_repeats_its_call_gets_an_answer_turn_without_tools():
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="X")], cycle=True)
+    result = make_agent(eng, Toolbox([get_current_weather]), max_steps=8).run("loop forever")
+    # executed once; the repeat is not executed; the answer turn offers no tools, and the call
+    # the model still writes there is not a call (and not shown as the answer)
+    assert len(result.trace.observations) == 1 and len(result.trace.steps) == 3
+    assert result.trace.stopped == "answer" and result.answer == ""
+    assert "call(s) ignored" in result.trace.steps[2].note
 
 
 def test_tool_choice_none_hides_tools():
@@ -266,7 +277,7 @@ class _CountingEngine(ScriptedEngine):
 
 
 def test_continuation_is_cut_off_as_soon_as_it_is_not_a_new_call():
-    from calltune.agent.continuation import continue_calls
+    from calltune.turn.continuation import continue_calls
     from calltune.engines.base import SamplingParams
     from calltune.formats import get_format
 
@@ -354,7 +365,7 @@ def _cycling_calls(n: int) -> str:
 
 
 def test_guided_turn_ends_at_the_first_repeated_call():
-    from calltune.agent.continuation import generate_until_repeat
+    from calltune.turn.continuation import generate_until_repeat
     from calltune.engines.base import SamplingParams
     from calltune.formats import get_format
 

@@ -29,7 +29,9 @@ def test_every_calltune_exception_derives_from_the_root() -> None:
             if obj.__module__ != mod.__name__ or not issubclass(obj, BaseException):
                 continue
             found.append(obj)
-            assert issubclass(obj, CalltuneError), f"{obj.__module__}.{obj.__qualname__} is not a CalltuneError"
+            assert issubclass(obj, CalltuneError), (
+                f"{obj.__module__}.{obj.__qualname__} is not a CalltuneError"
+            )
     assert len(found) >= 20  # the walk really reached the packages
 
 

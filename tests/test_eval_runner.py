@@ -34,7 +34,7 @@ class LineFormat(ChatFormat):
         segs += [Segment(f"{m['role']}: {m['content']}\n") for m in messages]
         return segs + ([Segment("assistant: ")] if add_generation_prompt else [])
 
-    def parse(self, text: str) -> ParseResult:
+    def parse(self, text: str, tool_names=None) -> ParseResult:  # noqa: ANN001
         calls, errors, content = [], [], []
         for line in text.splitlines():
             if line.startswith("CALL "):
@@ -47,8 +47,28 @@ class LineFormat(ChatFormat):
                 content.append(line)
         return ParseResult("\n".join(content), calls, errors)
 
-    def stream_parser(self) -> StreamParser:  # pragma: no cover - unused here
-        raise NotImplementedError
+    def stream_parser(self, tool_names=None) -> StreamParser:  # noqa: ANN001
+        return _WholeTurnParser(self)
+
+
+class _WholeTurnParser(StreamParser):
+    """Holds the text back and parses it whole at the end (enough for a toy format)."""
+
+    def __init__(self, fmt: LineFormat) -> None:
+        self.fmt, self.parts, self.res = fmt, [], ParseResult("")
+
+    def feed(self, chunk: str) -> list:
+        self.parts.append(chunk)
+        return []
+
+    def finish(self) -> list:
+        from calltune.types import Delta
+
+        self.res = self.fmt.parse("".join(self.parts))
+        return [Delta("content", self.res.content)] if self.res.content else []
+
+    def result(self) -> ParseResult:
+        return self.res
 
 
 # one output per case, in the runner's order: round robin over categories, each in sampling order
@@ -329,7 +349,7 @@ def test_rescore_reparses_stored_outputs_without_generating(data_dir: Path, tmp_
     )
 
     class StrictLineFormat(LineFormat):  # reads only the first call of a turn
-        def parse(self, text: str) -> ParseResult:
+        def parse(self, text: str, tool_names=None) -> ParseResult:  # noqa: ANN001
             r = super().parse(text)
             return ParseResult(r.content, r.tool_calls[:1], r.errors)
 

@@ -16,11 +16,12 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("openai")
 
-from server_helpers import LOCAL_TIME, WEATHER, WEATHER_Q, call_text, served  # noqa: E402
-
 from calltune.engines import Chunk, Engine, EngineError, SamplingParams  # noqa: E402
 from calltune.engines.scripted import CharTokenizer  # noqa: E402
-from calltune.guided import Constraint, resolve_guided  # noqa: E402
+from calltune.guided import Constraint  # noqa: E402
+from calltune.testing import LOCAL_TIME, WEATHER, WEATHER_Q, served  # noqa: E402
+from calltune.testing import hermes_call as call_text  # noqa: E402
+from calltune.turn import Named, plan_turn, resolve_guided  # noqa: E402
 
 CHATTY = "I think it is sunny in Paris."
 WEATHER_CALL = call_text("get_current_weather", {"location": "Paris"})
@@ -93,16 +94,17 @@ def test_auto_is_unguided_by_default_and_guided_on_request() -> None:
     assert resp.choices[0].message.content == CHATTY
 
     engine = GrammarPickingEngine([BAD_TIME_CALL, WEATHER_CALL])
-    with served(engine, guided=True) as (_, client, _srv):
+    with served(engine, guided=True, check_relevance=True) as (_, client, _srv):
         resp = _ask(client, "auto")
-    (c,) = engine.constraints
+    c, *checks = engine.constraints
     assert c.mode == "auto"
+    assert checks == [None]  # the relevance check of the called function is not guided
     assert [tc.function.name for tc in resp.choices[0].message.tool_calls] == ["get_current_weather"]
 
 
 def test_resolve_guided_policy() -> None:
     eng = GrammarPickingEngine([])
-    assert resolve_guided(None, "required", eng) and resolve_guided(None, "named:x", eng)
+    assert resolve_guided(None, "required", eng) and resolve_guided(None, Named("x"), eng)
     assert not resolve_guided(None, "auto", eng)
     assert resolve_guided(True, "auto", eng) and not resolve_guided(False, "required", eng)
 
@@ -114,17 +116,22 @@ def test_resolve_guided_policy() -> None:
         resolve_guided(True, "required", Remote([]))
 
 
-def test_constraint_for_request_policy_and_strict_tools() -> None:
-    from calltune.guided import constraint_for_request
-
+def test_plan_turn_policy_and_strict_tools() -> None:
     eng = GrammarPickingEngine([])
+
+    def constraint(tools: list, choice: Any, guided: bool | None = None) -> Any:
+        return plan_turn("hermes", eng, tools, choice, guided=guided).constraint
+
     strict = {**WEATHER, "function": {**WEATHER["function"], "strict": True}}
-    assert constraint_for_request("hermes", [WEATHER, LOCAL_TIME], "auto", engine=eng) is None
-    c = constraint_for_request("hermes", [strict, LOCAL_TIME], "auto", engine=eng)
+    assert constraint([WEATHER, LOCAL_TIME], "auto") is None
+    c = constraint([strict, LOCAL_TIME], "auto")
     assert c is not None and c.mode == "auto"
     assert c.tool_names == ["get_current_weather", "get_local_time"]
     assert not c.matches(call_text("get_current_weather", {"location": 1}))  # strict: schema enforced
     assert c.matches(call_text("get_local_time", {"town": "Paris"}))  # not strict: any object
-    assert constraint_for_request("hermes", [strict], "auto", engine=eng, guided=False) is None
-    assert constraint_for_request("hermes", [WEATHER], "required", engine=eng).mode == "required"
-    assert constraint_for_request("hermes", [WEATHER], "none", engine=eng) is None
+    assert constraint([strict], "auto", guided=False) is None
+    assert constraint([WEATHER], "required").mode == "required"
+    assert constraint([WEATHER], "none") is None
+    named = plan_turn("hermes", eng, [WEATHER, LOCAL_TIME], Named("get_local_time"))
+    assert named.constraint.mode == "named:get_local_time" and not named.constraint.parallel
+    assert named.offered_names == ["get_local_time"]  # only the named tool is shown

@@ -7,7 +7,10 @@ import json
 import httpx
 import openai
 import pytest
-from server_helpers import LOCAL_TIME, WEATHER, WEATHER_Q, RecordingEngine, call_text, prompt_text, served
+from server_helpers import RecordingEngine, prompt_text
+
+from calltune.testing import LOCAL_TIME, WEATHER, WEATHER_Q, served
+from calltune.testing import hermes_call as call_text
 
 PARIS = {"location": "Paris", "unit": "celsius"}
 

@@ -8,10 +8,10 @@ import time
 import httpx
 import pytest
 from openai import OpenAI
-from server_helpers import LOCAL_TIME, WEATHER, WEATHER_Q
 
 from calltune.server import create_app
 from calltune.server.background import BackgroundServer
+from calltune.testing import LOCAL_TIME, WEATHER, WEATHER_Q
 
 pytestmark = pytest.mark.model
 
@@ -93,3 +93,54 @@ def test_real_disconnect_mid_stream_frees_the_engine(real_server) -> None:
     )
     assert r.choices[0].finish_reason in ("stop", "length")
     assert time.monotonic() - t0 < 15.0
+
+
+BOSTON = {
+    "type": "function",
+    "function": {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    },
+}
+
+
+def test_real_round_trip_call_result_answer_does_not_loop(real_server) -> None:
+    """The OpenAI client's call → tool result → answer round trip, asked again with the same tools."""
+    client, _ = real_server
+    msgs: list = [{"role": "user", "content": "What's the weather like in Boston?"}]
+    r = client.chat.completions.create(model="default", messages=msgs, tools=[BOSTON], max_tokens=128)
+    [tc] = r.choices[0].message.tool_calls
+    assert tc.function.name == "get_current_weather" and "boston" in tc.function.arguments.lower()
+    msgs += [
+        r.choices[0].message.model_dump(exclude_none=True),
+        {
+            "role": "tool",
+            "tool_call_id": tc.id,
+            "content": json.dumps({"temperature": 22, "unit": "celsius"}),
+        },
+    ]
+    r2 = client.chat.completions.create(model="default", messages=msgs, tools=[BOSTON], max_tokens=128)
+    assert r2.choices[0].message.tool_calls is None, r2.choices[0].message
+    assert r2.choices[0].finish_reason == "stop"
+    assert "22" in (r2.choices[0].message.content or "")
+
+
+def test_real_two_cities_come_back_as_two_calls_in_one_response(real_server) -> None:
+    client, _ = real_server
+    r = client.chat.completions.create(
+        model="default",
+        messages=[{"role": "user", "content": "What's the weather in Boston and in Tokyo?"}],
+        tools=[BOSTON],
+        max_tokens=160,
+    )
+    calls = r.choices[0].message.tool_calls or []
+    cities = sorted(json.loads(c.function.arguments)["location"].split(",")[0].lower() for c in calls)
+    assert cities == ["boston", "tokyo"], r.choices[0].message

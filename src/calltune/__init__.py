@@ -6,32 +6,41 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Agent", "Toolbox", "tool", "load_engine", "get_format", "ToolCall", "ParseResult", "__version__"]
+__all__ = [
+    "Agent",
+    "CalltuneError",
+    "Named",
+    "ParseResult",
+    "ToolCall",
+    "ToolChoice",
+    "Toolbox",
+    "Turn",
+    "TurnSettings",
+    "__version__",
+    "get_format",
+    "load_engine",
+    "tool",
+]
+
+_LAZY = {
+    "tool": "tools",
+    "Toolbox": "tools",
+    "Agent": "agent",
+    "load_engine": "engines",
+    "get_format": "formats",
+    "ToolCall": "types",
+    "ParseResult": "types",
+    "CalltuneError": "errors",
+    "Named": "turn",
+    "ToolChoice": "turn",
+    "Turn": "turn",
+    "TurnSettings": "turn",
+}
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing calltune must not import torch or llama.cpp
-    if name == "tool":
-        from .tools import tool
+    if name not in _LAZY:
+        raise AttributeError(name)
+    import importlib
 
-        return tool
-    if name == "Toolbox":
-        from .tools import Toolbox
-
-        return Toolbox
-    if name == "Agent":
-        from .agent import Agent
-
-        return Agent
-    if name == "load_engine":
-        from .engines import load_engine
-
-        return load_engine
-    if name == "get_format":
-        from .formats import get_format
-
-        return get_format
-    if name in ("ToolCall", "ParseResult"):
-        from . import types
-
-        return getattr(types, name)
-    raise AttributeError(name)
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

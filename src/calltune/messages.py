@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .types import new_call_id
 from .errors import CalltuneError
+from .types import new_call_id
 
 
 class MessageError(CalltuneError, ValueError):

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 from .errors import CalltuneError
 
 DEFAULT_MODEL_NAME = "default"

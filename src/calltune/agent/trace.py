@@ -6,34 +6,25 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..turn.core import Attempt
+
 
 @dataclass
-class StepTrace:
-    index: int
-    prompt: str
-    raw_output: str
-    finish_reason: str
-    stop: str | None
-    content: str
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    parse_errors: list[dict[str, Any]] = field(default_factory=list)
+class StepTrace(Attempt):
+    """One generation of the agent's run (a turn's :class:`~calltune.turn.Attempt`) and what the
+    agent did with its calls."""
+
+    index: int = 0
     observations: list[dict[str, Any]] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
     tools_s: float = 0.0
-    guided: bool = False
-    note: str = ""
     observations_seen: bool = False
-    #: the relevance check's verdicts on this turn's calls (see calltune.agent.relevance)
-    relevance: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class Trace:
     model: str
     format: str
-    tool_choice: str
+    tool_choice: str  # as spelled in the trace: auto | none | required | named:<tool>
     tools: list[dict[str, Any]]
     steps: list[StepTrace] = field(default_factory=list)
     answer: str = ""

@@ -18,6 +18,7 @@ import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any
+
 from ..errors import CalltuneError
 
 CHECKER_MODEL_NAME = "calltune"

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
 from ..errors import CalltuneError
 
 #: the single-turn AST categories calltune evaluates (Python only)

@@ -12,8 +12,8 @@ import copy
 import re
 from typing import Any
 
-from ..types import ToolCall
 from ..errors import CalltuneError
+from ..types import ToolCall
 
 #: BFCL type name → JSON Schema type (BFCL's own OpenAI conversion maps ``any`` to string)
 TYPE_MAP: dict[str, str] = {

@@ -12,15 +12,11 @@ calls it made. All of them see the same messages and the same converted tools.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..agent.continuation import continue_calls, generate_until_repeat, parse_with_tools, should_continue
-from ..agent.relevance import filter_relevant, last_user_text
-from ..engines.base import Engine, EngineError, SamplingParams
-from ..types import ParseError
+from ..engines.base import Engine, SamplingParams
+from ..turn import Turn, TurnSettings
 from .baselines import LlamaCppNativeSystem, OpenAIEndpointSystem, find_llama
 from .output import System, SystemOutput
 
@@ -59,15 +55,16 @@ def merge_consecutive(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 
 class CalltuneSystem:
-    """calltune's own path: format.render/encode → engine.generate (optionally guided) → format.parse.
+    """calltune's own path: one :class:`~calltune.turn.Turn`, the same turn as ``calltune run``
+    and ``calltune serve`` (no BFCL-specific prompt).
 
-    ``guided``: None = guided decoding where calltune turns it on by default, True =
-    always (error if the engine cannot constrain), False = never. ``system`` adds a
-    system message only when given (the default is the format's own tool prompt).
-    ``continue_calls``: let the model go on after its last call, as the agent does by default
-    (the record keeps the output before continuation as ``raw_first``). ``check_relevance``:
-    the agent's relevance check of the called functions; when it drops every call the turn is
-    generated again without tools, as the agent does.
+    ``guided``: None = guided decoding where calltune turns it on by default, True = always
+    (error if the engine cannot constrain), False = never. ``system`` adds a system message only
+    when given (the default is the format's own tool prompt). ``continue_calls`` and
+    ``check_relevance``: the turn's call continuation and relevance check, on by default as in
+    the agent (the record keeps the output before continuation as ``raw_first`` and the output
+    whose calls were all dropped as ``raw_called``). ``tool_choice``: the choice of every case
+    (``auto`` unless a bench measures another).
     """
 
     def __init__(
@@ -80,120 +77,50 @@ class CalltuneSystem:
         system: str | None = None,
         continue_calls: bool = True,
         check_relevance: bool = True,
+        tool_choice: Any = "auto",
     ):
-        from ..formats.base import ChatFormat
+        from ..formats import get_format
 
         self.engine = engine
-        if isinstance(format, ChatFormat):
-            self.format = format
-        else:
-            from ..formats import get_format
-
-            self.format = get_format(format or getattr(engine, "default_format", None) or "hermes")
+        self.format = get_format(format or getattr(engine, "default_format", None) or "hermes")
         self.guided = guided
         self.max_tokens = max_tokens
         self.system = system
-        self.continue_calls = continue_calls
-        self.check_relevance = check_relevance
+        self.tool_choice = tool_choice
+        self.turn = Turn(
+            engine,
+            self.format,
+            TurnSettings(
+                guided=guided,
+                continue_calls=continue_calls,
+                check_relevance=check_relevance,
+                # only whether the answer makes no call is judged: a short budget will do
+                answer_max_tokens=96,
+            ),
+        )
         suffix = {None: "", True: "+guided", False: "-unguided"}[guided]
         self.name = name or f"calltune{suffix}"
-
-    def _constraint(self, tools: list[dict[str, Any]]) -> Any:
-        if self.guided is False or not tools:
-            return None
-        try:
-            from ..guided import build_constraint, resolve_guided
-        except ImportError:
-            if self.guided:
-                raise EngineError("guided decoding is not available (calltune.guided is missing)") from None
-            return None
-        if not resolve_guided(self.guided, "auto", self.engine):
-            return None
-        return build_constraint(self.format, tools, "auto", parallel=True)
-
-    def _parse(self, text: str, tools: list[dict[str, Any]]) -> Any:
-        return parse_with_tools(self.format, text, tools)
 
     def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> SystemOutput:
         msgs = merge_consecutive(messages)
         if self.system and not any(m["role"] == "system" for m in msgs):
             msgs.insert(0, {"role": "system", "content": self.system})
-        prompt_text = self.format.render(msgs, tools or None, add_generation_prompt=True)
-        tok = getattr(self.engine, "tokenizer", None)
-        prompt: str | list[int] = (
-            self.format.encode(msgs, tok, tools or None, add_generation_prompt=True)
-            if tok is not None
-            else prompt_text
-        )
-        constraint = self._constraint(tools)
-        params = SamplingParams(max_tokens=self.max_tokens, temperature=0.0, stop=list(self.format.stop))
-        t0 = time.perf_counter()
-        if constraint is not None:  # a grammar that allows only calls can make a model cycle
-            comp = generate_until_repeat(
-                self.engine, self.format, prompt, params, constraint, [t["function"]["name"] for t in tools]
-            )
-        else:
-            comp = self.engine.generate(prompt, params, constraint)
-        raw = comp.text
-        parsed = self._parse(raw, tools)
-        completion_tokens = comp.completion_tokens
-        raw_first: str | None = None
-        if (
-            self.continue_calls
-            and constraint is None
-            and should_continue(self.format, parsed, comp.finish_reason, comp.stop)
-        ):
-            raw_first = raw
-            raw, parsed, extra = continue_calls(
-                self.engine,
-                self.format,
-                prompt,
-                raw,
-                parsed,
-                lambda t: self._parse(t, tools),
-                params,
-                tool_names=[t["function"]["name"] for t in tools],
-            )
-            completion_tokens += extra["completion_tokens"]
-        verdicts: list[dict[str, Any]] = []
-        dropped: list[str] = []
-        raw_called: str | None = None
-        if self.check_relevance and parsed.tool_calls and tools:
-            parsed.tool_calls, dropped, checked = filter_relevant(
-                self.engine, self.format, last_user_text(msgs), tools, parsed.tool_calls
-            )
-            verdicts = [v.to_dict() for v in checked]
-            if dropped and not parsed.tool_calls and not parsed.errors:
-                # as the agent does: the turn again, with no tools on offer
-                bare = (
-                    self.format.encode(msgs, tok, None, True)
-                    if tok is not None
-                    else self.format.render(msgs, None, True)
-                )
-                raw_called = raw
-                # its text is not judged, only that it makes no call: a short budget will do
-                short = SamplingParams(max_tokens=min(self.max_tokens, 96), temperature=0.0, stop=params.stop)
-                again = self.engine.generate(bare, short)
-                completion_tokens += again.completion_tokens
-                raw = again.text
-                parsed = self.format.parse(raw)
-                parsed.tool_calls = []  # no tools were offered: nothing can be called
-        latency = time.perf_counter() - t0
+        params = SamplingParams(max_tokens=self.max_tokens, temperature=0.0)
+        r = self.turn.run(msgs, tools, self.tool_choice, params)
+        first = r.attempts[0]
         return SystemOutput(
-            raw=raw,
-            calls=list(parsed.tool_calls),
-            prompt=prompt_text,
-            parse_errors=[e.to_dict() if isinstance(e, ParseError) else dict(e) for e in parsed.errors],
-            prompt_tokens=comp.prompt_tokens,
-            completion_tokens=completion_tokens,
-            latency_s=latency,
-            finish_reason=comp.finish_reason,
-            guided=constraint is not None,
-            raw_first=raw_first,
-            completion_tokens_first=comp.completion_tokens if raw_first is not None else None,
-            relevance=verdicts,
-            dropped=dropped,
-            raw_called=raw_called,
+            raw=r.raw,
+            calls=list(r.calls),
+            prompt=first.prompt,
+            parse_errors=[e.to_dict() for e in r.errors],
+            prompt_tokens=first.prompt_tokens,
+            completion_tokens=r.completion_tokens,
+            latency_s=r.latency_s,
+            finish_reason=first.finish_reason,
+            guided=first.guided,
+            raw_first=first.raw_first,
+            completion_tokens_first=first.completion_tokens_first,
+            relevance=r.relevance,
+            dropped=r.dropped,
+            raw_called=r.raw_called,
         )
-
-

@@ -17,8 +17,6 @@ from .processors import LlamaCppGrammarProcessor, make_hf_processor
 from .schema import tool_function, tool_is_strict
 from .syntax import structural_tag
 
-MODES = ("auto", "required", "none")
-
 _COMPILERS: dict[int, tuple[xgr.TokenizerInfo, xgr.GrammarCompiler]] = {}
 #: compiled grammars by (tokenizer, structure): requests with the same tools reuse them
 _COMPILED: OrderedDict[tuple[int, str], tuple[xgr.TokenizerInfo, xgr.CompiledGrammar]] = OrderedDict()
@@ -167,20 +165,14 @@ def _canonical_format_name(name: str) -> str:
 
 
 def parse_mode(mode: Any) -> str:
-    """Normalise a mode or an OpenAI ``tool_choice`` value to ``auto|required|none|named:<t>``."""
-    if mode is None:
-        return "auto"
-    if isinstance(mode, dict):
-        fn = mode.get("function") if isinstance(mode.get("function"), dict) else mode
-        name = fn.get("name")
-        if not isinstance(name, str) or not name:
-            raise GuidedError(f"tool_choice object names no function: {mode!r}")
-        return f"named:{name}"
-    if not isinstance(mode, str):
-        raise GuidedError(f"mode must be a string, got {type(mode).__name__}")
-    if mode in MODES or (mode.startswith("named:") and len(mode) > len("named:")):
-        return mode
-    raise GuidedError(f"unknown guided mode {mode!r}; expected auto, required, none or named:<tool name>")
+    """A mode or an OpenAI ``tool_choice`` value as ``auto|required|none|named:<t>`` (the spelling
+    kept in :attr:`Constraint.mode`); parsed by :func:`calltune.turn.parse_tool_choice`."""
+    from ..turn.choice import ToolChoiceError, parse_tool_choice
+
+    try:
+        return str(parse_tool_choice(mode))
+    except ToolChoiceError as exc:
+        raise GuidedError(f"unknown guided mode {mode!r}: {exc}") from None
 
 
 def build_constraint(
@@ -195,7 +187,8 @@ def build_constraint(
 
     ``fmt``: a :class:`~calltune.formats.base.ChatFormat` or its name (``hermes``,
     ``chatglm3``, ``glm4``). ``tools``: OpenAI tool dicts. ``mode``: ``auto`` |
-    ``required`` | ``named:<tool>`` | ``none`` (or an OpenAI ``tool_choice`` value).
+    ``required`` | ``none`` | a :class:`~calltune.turn.Named` choice (or any spelling
+    :func:`calltune.turn.parse_tool_choice` accepts).
     ``parallel``: allow several calls in one turn.
 
     ``strict_only``: enforce the argument schemas of the tools marked ``strict: true``
@@ -211,7 +204,13 @@ def build_constraint(
     if not isinstance(name, str) or not name:
         raise GuidedError(f"not a chat format: {fmt!r}")
     name = _canonical_format_name(name)
-    mode = parse_mode(mode)
+    from ..turn.choice import Named, ToolChoiceError, parse_tool_choice
+
+    try:
+        choice = parse_tool_choice(mode)
+    except ToolChoiceError as exc:
+        raise GuidedError(f"unknown guided mode {mode!r}: {exc}") from None
+    mode = str(choice)
     tools = list(tools or [])
     names = [tool_function(t)["name"] for t in tools]
     if strict_only:
@@ -219,8 +218,8 @@ def build_constraint(
             return None
         # non-strict tools stay callable, with any JSON object as arguments
         tools = [t if tool_is_strict(t) else _loosened(t) for t in tools]
-    if mode.startswith("named:"):
-        want = mode.split(":", 1)[1]
+    if isinstance(choice, Named):
+        want = choice.name
         if want not in names:
             raise GuidedError(
                 f"tool_choice names {want!r}, which is not among the tools ({', '.join(names) or 'none'})"

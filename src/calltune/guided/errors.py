@@ -1,6 +1,7 @@
 """Errors of the guided-decoding package."""
 
 from __future__ import annotations
+
 from ..errors import CalltuneError
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..cli_options import EngineOpt, FormatOpt, GuidedOpt, ModelOpt, NCtxOpt
+from ..cli_options import ContinueOpt, EngineOpt, FormatOpt, GuidedOpt, ModelOpt, NCtxOpt, RelevanceOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
             float, typer.Option("--max-body-mb", help="Largest accepted request body, in MiB.")
         ] = 4.0,
         guided: GuidedOpt = None,
+        relevance: RelevanceOpt = True,
+        continue_calls: ContinueOpt = True,
         n_ctx: NCtxOpt = None,
         log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     ) -> None:
@@ -58,6 +60,8 @@ def register(app: typer.Typer) -> None:
             cors=list(cors_origin) if cors_origin else cors,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             guided=guided,
+            check_relevance=relevance,
+            continue_calls=continue_calls,
             log_level=log_level,
             **kw,
         )

@@ -16,17 +16,53 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
 
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ..engines.base import Chunk, Engine, SamplingParams
+from ..errors import CalltuneError
+
+T = TypeVar("T")
+
+
+class GenerationCancelled(CalltuneError):  # noqa: N818 - control flow inside the worker thread only
+    """Raised inside the engine's iterator when the consumer has gone away."""
+
+
+class _Interruptible:
+    """The engine as the worker's code sees it: every stream stops at the next chunk once the
+    consumer has gone away, also inside a turn's inner generations (continuation, checks)."""
+
+    def __init__(self, engine: Engine, stop: threading.Event) -> None:
+        self._engine = engine
+        self._stop = stop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def stream(
+        self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
+    ) -> Iterator[Chunk]:
+        it = self._engine.stream(prompt, params, constraint)
+        try:
+            for chunk in it:
+                if self._stop.is_set():
+                    raise GenerationCancelled()
+                yield chunk
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    def generate(self, prompt: str | list[int], params: SamplingParams, constraint: Any = None) -> Any:
+        return Engine.generate(self, prompt, params, constraint)  # type: ignore[arg-type]
 
 
 class EngineRunner:
-    """Serialises access to one :class:`Engine` and bridges its iterator to asyncio."""
+    """Serialises access to one :class:`Engine` and bridges work on it to asyncio."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -45,8 +81,14 @@ class EngineRunner:
     async def stream(
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> AsyncIterator[Chunk]:
-        """Yield the engine's chunks. Exceptions from the engine are re-raised here.
-        Leaving the loop early (break, cancellation, ``aclose``) stops generation."""
+        """Yield the engine's chunks (see :meth:`iterate`)."""
+        async for chunk in self.iterate(lambda engine: engine.stream(prompt, params, constraint)):
+            yield chunk
+
+    async def iterate(self, work_on: Callable[[Any], Iterator[T]]) -> AsyncIterator[T]:
+        """Yield the items of ``work_on(engine)``, run in a worker thread with the engine locked.
+        Exceptions are re-raised here. Leaving the loop early (break, cancellation, ``aclose``)
+        stops generation at the engine's next chunk."""
         self.waiting += 1
         try:
             await self._lock().acquire()
@@ -69,14 +111,16 @@ class EngineRunner:
                 with self._tlock:
                     if stop.is_set():
                         return
-                    it = self.engine.stream(prompt, params, constraint)
-                    for chunk in it:
+                    it = work_on(_Interruptible(self.engine, stop))
+                    for item in it:
                         if stop.is_set():
                             break
-                        put("chunk", chunk)
+                        put("chunk", item)
                     else:
                         return
                     self.cancelled += 1
+            except GenerationCancelled:
+                self.cancelled += 1
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                 put("error", exc)
             finally:

@@ -7,6 +7,7 @@ The exceptions below are for mistakes in the tool *definitions* a developer writ
 """
 
 from __future__ import annotations
+
 from ..errors import CalltuneError
 
 

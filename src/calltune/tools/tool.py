@@ -11,10 +11,10 @@ from typing import Any, overload
 
 from pydantic import ValidationError as PydanticValidationError
 
+from ..errors import CalltuneError
 from .errors import ToolSchemaError
 from .schema import ParamInfo, _walk, describe_parameters, function_description, parameters_schema
 from .validation import check_schema, make_validator, validate_arguments
-from ..errors import CalltuneError
 
 _BAD_NAME_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 MAX_NAME_LENGTH = 64

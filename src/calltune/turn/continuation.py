@@ -11,27 +11,15 @@ engine a continuation costs only its own tokens.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ..engines.base import Completion, Engine, SamplingParams
 from ..formats.base import ChatFormat
 from ..types import ParseResult
-
-
-def parse_with_tools(fmt: ChatFormat, text: str, tools: Sequence[dict[str, Any]]) -> ParseResult:
-    """``fmt.parse`` told the offered tool names, for formats that use them (hermes accepts a
-    fenced or bare JSON call only when it names a known tool)."""
-    if "tool_names" in inspect.signature(fmt.parse).parameters:
-        return fmt.parse(text, tool_names=[t["function"]["name"] for t in tools])  # type: ignore[call-arg]
-    return fmt.parse(text)
-
-
-def _key(name: str, args: dict[str, Any]) -> str:
-    return name + "\0" + json.dumps(args, sort_keys=True, ensure_ascii=False)
+from .history import call_key
 
 
 def should_continue(fmt: ChatFormat, parsed: ParseResult, finish_reason: str, stop: str | None) -> bool:
@@ -42,13 +30,6 @@ def should_continue(fmt: ChatFormat, parsed: ParseResult, finish_reason: str, st
         and finish_reason == "stop"
         and not fmt.stop_means_call(stop)
     )
-
-
-def _continuation_parser(fmt: ChatFormat, tool_names: Collection[str] | None) -> Any:
-    sp = fmt.stream_parser
-    if tool_names is not None and "tool_names" in inspect.signature(sp).parameters:
-        return sp(tool_names)  # type: ignore[call-arg]
-    return sp()
 
 
 def _stream_continuation(
@@ -62,7 +43,7 @@ def _stream_continuation(
     """Generate one continuation, stopping as soon as it is clearly not a new call (text,
     a parse error or a repeated call). Returns ``(text, finish_reason, stop,
     completion_tokens, aborted)``."""
-    sp = _continuation_parser(fmt, tool_names)
+    sp = fmt.stream_parser(tool_names)
     parts: list[str] = []
     finish, stop, n_tokens, aborted = "length", None, 0, False
     stream = engine.stream(prompt, params)
@@ -77,7 +58,10 @@ def _stream_continuation(
                 if (
                     (d.kind == "content" and d.text.strip())
                     or d.kind == "error"
-                    or (d.kind == "tool_call_args" and _key(d.name or "", json.loads(d.text or "{}")) in seen)
+                    or (
+                        d.kind == "tool_call_args"
+                        and call_key(d.name or "", json.loads(d.text or "{}")) in seen
+                    )
                 ):
                     aborted = True
             if aborted:
@@ -111,7 +95,7 @@ def continue_calls(
     few tokens more. ``tool_names`` lets the format's stream parser recognise bare calls as
     they come."""
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "rounds": 0}
-    seen = {_key(c.name, c.arguments) for c in parsed.tool_calls}
+    seen = {call_key(c.name, c.arguments) for c in parsed.tool_calls}
     for _ in range(max_rounds):
         head = raw + "\n"
         if isinstance(prompt, list):
@@ -132,13 +116,13 @@ def continue_calls(
             candidate.errors
             or candidate.content.strip()
             or len(candidate.tool_calls) <= len(parsed.tool_calls)
-            or any(_key(c.name, c.arguments) in seen for c in new)
+            or any(call_key(c.name, c.arguments) in seen for c in new)
         ):
             break
         # keep the ids the caller already has for the first calls
         for old, cur in zip(parsed.tool_calls, candidate.tool_calls, strict=False):
             cur.id = old.id
-        seen.update(_key(c.name, c.arguments) for c in new)
+        seen.update(call_key(c.name, c.arguments) for c in new)
         raw, parsed = head + text, candidate
         if fmt.stop_means_call(stop):
             break
@@ -160,7 +144,7 @@ def generate_until_repeat(
     ``max_tokens`` cuts the last one in half (measured: the default model wrote its three
     calls, then repeated them, 384 tokens, the 8th call cut off). The text is cut right after
     the last new call, so the turn parses into the distinct calls and ends as ``stop``."""
-    sp = _continuation_parser(fmt, tool_names)
+    sp = fmt.stream_parser(tool_names)
     seen: set[str] = set()
     chars: list[str] = []  # fed one character at a time, to cut exactly after a call
     repeated, end_of_new = False, 0
@@ -174,7 +158,7 @@ def generate_until_repeat(
                 for d in sp.feed(c):
                     if d.kind != "tool_call_args":
                         continue
-                    key = _key(d.name or "", json.loads(d.text or "{}"))
+                    key = call_key(d.name or "", json.loads(d.text or "{}"))
                     repeated = repeated or key in seen
                     seen.add(key)
                     if not repeated:

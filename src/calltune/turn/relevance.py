@@ -96,15 +96,3 @@ def filter_relevant(
     verdicts = check_relevance(engine, fmt, question, tools, judged)
     dropped = [n for n, v in verdicts.items() if not v.fits]
     return [c for c in calls if c.name not in dropped], dropped, list(verdicts.values())
-
-
-def last_user_text(messages: Sequence[dict[str, Any]]) -> str:
-    """The content of the last user message (text parts joined), or ""."""
-    for m in reversed(messages):
-        if m.get("role") == "user":
-            c = m.get("content")
-            if isinstance(c, str):
-                return c
-            if isinstance(c, list):
-                return "\n".join(p.get("text", "") for p in c if isinstance(p, dict))
-    return ""

@@ -1,0 +1,438 @@
+"""One model turn, written once: render → constrain → generate → parse → continue → check → retry.
+
+The agent loop, ``calltune serve`` and the BFCL runner all call :class:`Turn`. A turn:
+
+1. plans the tools with :func:`~calltune.turn.policy.plan_turn` (what is shown, the grammar,
+   prompt forcing and its retries for ``required`` / named choices without a grammar);
+2. renders the messages through the chat format and fits the completion budget into the
+   context window (:class:`~calltune.engines.base.ContextLengthError` when it cannot);
+3. generates, streaming content as it comes (a guided turn ends at the first repeated call);
+4. parses with the offered tool names and, when the turn is nothing but calls, lets the model go
+   on after its last call to collect further (parallel) calls;
+5. drops calls identical to ones already answered since the last user message; checks that
+   each called function fits the user's request (``auto`` turns that answer a user message);
+6. generates the turn again without tools when nothing is left to call, or when an answer after
+   tool results came back empty, so that the model answers from what it has.
+
+:meth:`Turn.stream` yields :class:`~calltune.types.Delta` events (content live; calls and parse
+errors once the turn has decided on them) and ends with the :class:`TurnResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ..engines.base import Chunk, ContextLengthError, Engine, SamplingParams
+from ..errors import CalltuneError
+from ..formats.base import ChatFormat
+from ..types import Delta, ParseError, ParseResult, ToolCall
+from .choice import parse_tool_choice
+from .continuation import continue_calls, generate_until_repeat, should_continue
+from .history import answered_calls, awaits_answer_to_user, has_tool_results, key_of, last_user_text
+from .policy import TurnPlan, check_calls, forced_messages, plan_turn
+from .relevance import filter_relevant
+
+
+class PromptError(CalltuneError, ValueError):
+    """The messages cannot be rendered by the chat format."""
+
+
+@dataclass
+class TurnSettings:
+    """How turns behave (the same settings for the agent, the server and the evaluation)."""
+
+    #: None = guided where the policy turns it on (required / named); True = always; False = never
+    guided: bool | None = None
+    parallel_tool_calls: bool = True
+    #: let the model go on after its last call, to collect parallel calls
+    continue_calls: bool = True
+    #: ask the model whether each called function fits the request (auto turns answering a user)
+    check_relevance: bool = True
+    #: functions the relevance check leaves alone (e.g. the general-purpose code interpreter)
+    relevance_exempt: frozenset[str] = frozenset()
+    #: drop calls identical to ones already answered since the last user message
+    skip_answered_calls: bool = True
+    #: attempts of a required / named turn forced by prompt (no grammar)
+    max_attempts: int = 2
+    #: completion budget of a turn generated again without tools (None = the turn's own)
+    answer_max_tokens: int | None = None
+
+
+@dataclass
+class Attempt:
+    """One generation of a turn: what the model saw and wrote, and what the turn made of it."""
+
+    prompt: str
+    raw_output: str
+    finish_reason: str
+    stop: str | None
+    content: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    parse_errors: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    guided: bool = False
+    note: str = ""
+    relevance: list[dict[str, Any]] = field(default_factory=list)
+    #: the output before call continuation added to it (None when nothing was continued)
+    raw_first: str | None = None
+    completion_tokens_first: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TurnResult:
+    """What a turn produced: the text, the calls to run, and how it got there."""
+
+    content: str
+    calls: list[ToolCall] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    #: code for the ChatGLM3 ``interpreter`` role
+    code: list[str] = field(default_factory=list)
+    finish_reason: str = "stop"  # of the last generation: "stop" | "length"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    #: functions whose calls the relevance check dropped, and its verdicts
+    dropped: list[str] = field(default_factory=list)
+    relevance: list[dict[str, Any]] = field(default_factory=list)
+    #: calls left out because the same call was already answered
+    repeated: list[ToolCall] = field(default_factory=list)
+    #: the output whose calls were all dropped, when the turn was generated again without tools
+    raw_called: str | None = None
+    latency_s: float = 0.0
+
+    @property
+    def raw(self) -> str:
+        return self.attempts[-1].raw_output if self.attempts else ""
+
+    @property
+    def usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+    def to_message(self) -> dict[str, Any]:
+        return ParseResult(self.content, self.calls).to_message()
+
+
+@dataclass
+class _Generation:
+    prompt_text: str
+    raw: str
+    parsed: ParseResult
+    attempt: Attempt
+
+
+class Turn:
+    """One model turn over ``engine`` in chat format ``fmt`` (see the module docstring)."""
+
+    def __init__(self, engine: Engine, fmt: ChatFormat, settings: TurnSettings | None = None) -> None:
+        self.engine = engine
+        self.format = fmt
+        self.settings = settings or TurnSettings()
+
+    # -- planning and rendering ---------------------------------------------------------------
+    def plan(
+        self, tools: Sequence[dict[str, Any]] | None, choice: Any = "auto", *, parallel: bool | None = None
+    ) -> TurnPlan:
+        s = self.settings
+        names = [t["function"]["name"] for t in tools or []]
+        return plan_turn(
+            self.format,
+            self.engine,
+            list(tools or []),
+            parse_tool_choice(choice, names),
+            parallel=s.parallel_tool_calls if parallel is None else parallel,
+            guided=s.guided,
+            max_attempts=s.max_attempts,
+        )
+
+    def render(
+        self, messages: Sequence[dict[str, Any]], plan: TurnPlan, attempt: int = 0
+    ) -> tuple[list[dict[str, Any]], str | list[int], str]:
+        """``(messages as sent, prompt for the engine, prompt text)`` for one attempt."""
+        msgs = forced_messages(list(messages), plan, attempt)
+        offered = plan.offered or None
+        try:
+            text = self.format.render(msgs, offered, add_generation_prompt=True)
+            tok = getattr(self.engine, "tokenizer", None)
+            prompt = self.format.encode(msgs, tok, offered, add_generation_prompt=True) if tok else text
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PromptError(f"the messages cannot be rendered: {exc}") from None
+        return msgs, prompt, text
+
+    def fit(
+        self, prompt: str | list[int], params: SamplingParams, explicit_max_tokens: bool
+    ) -> SamplingParams:
+        """``params`` with the format's stop strings and a budget that fits the context window."""
+        n = self.engine.count_tokens(prompt)
+        ctx = int(self.engine.context_length)
+        room = ctx - n
+        if room < 1 or (explicit_max_tokens and params.max_tokens > room):
+            extra = f" plus {params.max_tokens} completion tokens" if room >= 1 else ""
+            raise ContextLengthError(
+                f"This model's maximum context length is {ctx} tokens. However, your messages resulted in "
+                f"{n} tokens{extra}. Please reduce the length of the messages or the completion."
+            )
+        stop = list(dict.fromkeys([*self.format.stop, *params.stop]))
+        return replace(params, max_tokens=min(params.max_tokens, room), stop=stop)
+
+    # -- the turn ---------------------------------------------------------------------------
+    def run(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None = None,
+        choice: Any = "auto",
+        params: SamplingParams | None = None,
+        **kw: Any,
+    ) -> TurnResult:
+        """:meth:`stream`, drained: the :class:`TurnResult`."""
+        result: TurnResult | None = None
+        for ev in self.stream(messages, tools, choice, params, **kw):
+            if isinstance(ev, TurnResult):
+                result = ev
+        assert result is not None
+        return result
+
+    def stream(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None = None,
+        choice: Any = "auto",
+        params: SamplingParams | None = None,
+        *,
+        explicit_max_tokens: bool = False,
+        plan: TurnPlan | None = None,
+    ) -> Iterator[Delta | TurnResult]:
+        """Delta events, then the :class:`TurnResult` (always the last item)."""
+        s = self.settings
+        t0 = time.perf_counter()
+        params = params or SamplingParams()
+        plan = plan or self.plan(tools, choice)
+        messages = list(messages)
+        shown: list[str] = []
+        attempts: list[Attempt] = []
+
+        # 1. generate; a forced turn without grammar is checked and retried
+        gen: _Generation | None = None
+        for i in range(plan.max_attempts):
+            live = not plan.force_by_prompt
+            p = params
+            if i > 0:  # a different sample, reproducible under a seed
+                p = replace(params, temperature=max(params.temperature, 0.7), seed=(params.seed or 0) + i)
+            gen = yield from self._generate(messages, plan, p, explicit_max_tokens, i, live, shown)
+            attempts.append(gen.attempt)
+            if not plan.force_by_prompt:
+                break
+            problems = check_calls(gen.parsed.tool_calls, plan)
+            if not problems or i == plan.max_attempts - 1:
+                if gen.parsed.content:
+                    shown.append(gen.parsed.content)
+                    yield Delta("content", gen.parsed.content)
+                break
+            gen.attempt.note = "forced call rejected: " + "; ".join(problems)
+        assert gen is not None
+        parsed = gen.parsed
+        calls, errors, code = list(parsed.tool_calls), list(parsed.errors), list(parsed.code)
+        if not plan.parallel:
+            calls = calls[:1]
+        result = TurnResult(content="", attempts=attempts)
+        notes: list[str] = []
+        redo = ""
+
+        # 2. calls already answered since the user spoke
+        if s.skip_answered_calls and calls:
+            answered = answered_calls(_since_last_user(messages))
+            result.repeated = [c for c in calls if key_of(c) in answered]
+            if result.repeated:
+                calls = [c for c in calls if key_of(c) not in answered]
+                if not calls and not errors and not code:
+                    redo = "repeated call(s) not executed; next turn without tools"
+                else:
+                    notes.append(f"{len(result.repeated)} repeated call(s) left out")
+
+        # 3. does each called function fit the request?
+        if (
+            not redo
+            and s.check_relevance
+            and plan.choice == "auto"
+            and calls
+            and awaits_answer_to_user(messages)
+        ):
+            kept, dropped, verdicts = filter_relevant(
+                self.engine, self.format, last_user_text(messages), plan.offered, calls, s.relevance_exempt
+            )
+            result.relevance = [v.to_dict() for v in verdicts]
+            gen.attempt.relevance = result.relevance
+            result.dropped = dropped
+            calls = kept
+            if dropped and not calls and not errors and not code:
+                redo = (
+                    f"call(s) of {', '.join(dropped)} judged not to fit the request; next turn without tools"
+                )
+                result.raw_called = gen.raw
+            elif dropped:
+                notes.append(f"call(s) of {', '.join(dropped)} judged not to fit the request, dropped")
+
+        # 4. an empty answer after tool results
+        if (
+            not redo
+            and not calls
+            and not errors
+            and not code
+            and not parsed.content.strip()
+            and plan.choice != "none"
+            and has_tool_results(messages)
+        ):
+            redo = "empty answer; next turn without tools"
+
+        if redo:
+            notes.append(redo)
+            gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
+            bare = replace(plan, choice="none", constraint=None, max_attempts=1)
+            answer_params = params
+            if s.answer_max_tokens is not None:
+                answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
+            again: _Generation = yield from self._generate(
+                messages, bare, answer_params, False, 0, True, shown, answer=True
+            )
+            attempts.append(again.attempt)
+            calls, errors, code = [], [], []
+        elif notes:
+            gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
+
+        # 5. the calls the turn settled on, then the result
+        for i, c in enumerate(calls):
+            yield Delta("tool_call_start", index=i, id=c.id, name=c.name)
+            yield Delta("tool_call_args", text=c.arguments_json(), index=i, id=c.id, name=c.name)
+        for i, e in enumerate(errors):
+            yield Delta("error", text=e.message, index=i, name=e.name)
+        # the parse of the generation that stands (the answer turn, when one was generated): a
+        # client that streamed may also have seen content of a generation before it
+        result.content = (again if redo else gen).parsed.content
+        result.calls, result.errors, result.code = calls, errors, code
+        result.finish_reason = attempts[-1].finish_reason
+        result.prompt_tokens = attempts[0].prompt_tokens
+        result.completion_tokens = sum(a.completion_tokens for a in attempts)
+        result.latency_s = time.perf_counter() - t0
+        yield result
+
+    # -- one generation ---------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[dict[str, Any]],
+        plan: TurnPlan,
+        params: SamplingParams,
+        explicit_max_tokens: bool,
+        attempt: int,
+        live: bool,
+        shown: list[str],
+        answer: bool = False,
+    ) -> Iterator[Delta]:
+        """Generate once; content deltas are yielded (and recorded in ``shown``) when ``live``.
+        ``answer``: the turn generated again without tools for an answer; calls the model still
+        writes there are not calls and not content. Returns (``yield from``) a :class:`_Generation`."""
+        s = self.settings
+        _, prompt, prompt_text = self.render(messages, plan, attempt)
+        p = self.fit(prompt, params, explicit_max_tokens)
+        names = plan.offered_names
+        tooled = plan.choice != "none"
+        if answer:  # parse as if the tools were offered, to leave out what the model still calls
+            names = [t["function"]["name"] for t in plan.tools]
+        parser = self.format.stream_parser(names) if tooled or answer else None
+        t0 = time.perf_counter()
+        if plan.constraint is not None:  # a grammar that allows only calls can make a model cycle
+            comp = generate_until_repeat(self.engine, self.format, prompt, p, plan.constraint, names)
+            usage = {"prompt_tokens": comp.prompt_tokens, "completion_tokens": comp.completion_tokens}
+            chunks: Any = iter([Chunk(comp.text, comp.finish_reason, comp.stop, usage)])
+        else:
+            chunks = self.engine.stream(prompt, p)
+        parts: list[str] = []
+        last: Chunk | None = None
+        try:
+            for ch in chunks:
+                parts.append(ch.text)
+                last = ch
+                if not ch.text:
+                    continue
+                deltas = parser.feed(ch.text) if parser is not None else [Delta("content", ch.text)]
+                for d in deltas:
+                    if live and d.kind == "content" and d.text:
+                        shown.append(d.text)
+                        yield d
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        if parser is not None:
+            for d in parser.finish():
+                if live and d.kind == "content" and d.text:
+                    shown.append(d.text)
+                    yield d
+        raw = "".join(parts)
+        usage = dict((last.usage if last else None) or {})
+        finish = (last.finish_reason if last else None) or "stop"
+        stop = last.stop if last else None
+        parsed = self.format.parse(raw, tool_names=names) if tooled or answer else ParseResult(content=raw)
+        note = ""
+        if answer and (parsed.tool_calls or parsed.errors or parsed.code):
+            note = "call(s) ignored: no tools were on offer for this turn"
+            parsed = ParseResult(content=parsed.content)
+        completion_tokens = int(usage.get("completion_tokens", 0))
+        raw_first: str | None = None
+        first_tokens: int | None = None
+        if (
+            s.continue_calls
+            and plan.parallel
+            and plan.constraint is None
+            and tooled
+            and should_continue(self.format, parsed, finish, stop)
+        ):
+            n_before = len(parsed.tool_calls)
+            raw_first, first_tokens = raw, completion_tokens
+            raw, parsed, extra = continue_calls(
+                self.engine,
+                self.format,
+                prompt,
+                raw,
+                parsed,
+                lambda t: self.format.parse(t, tool_names=names),
+                p,
+                tool_names=names,
+            )
+            completion_tokens += extra["completion_tokens"]
+            if len(parsed.tool_calls) > n_before:
+                note = f"continued after the last call: {len(parsed.tool_calls) - n_before} more call(s)"
+        rec = Attempt(
+            prompt=prompt_text,
+            raw_output=raw,
+            finish_reason=finish,
+            stop=stop,
+            content=parsed.content,
+            tool_calls=[c.to_dict() for c in parsed.tool_calls],
+            parse_errors=[e.to_dict() for e in parsed.errors],
+            prompt_tokens=int(usage.get("prompt_tokens", len(prompt) if isinstance(prompt, list) else 0)),
+            completion_tokens=completion_tokens,
+            latency_s=time.perf_counter() - t0,
+            guided=plan.constraint is not None,
+            note=note,
+            raw_first=raw_first,
+            completion_tokens_first=first_tokens,
+        )
+        return _Generation(prompt_text, raw, parsed, rec)
+
+
+def _since_last_user(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "user":
+            return list(messages[i + 1 :])
+    return list(messages)

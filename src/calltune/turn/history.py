@@ -1,0 +1,69 @@
+"""What a turn reads from the conversation so far (OpenAI messages, normalised)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ..types import ToolCall
+
+
+def call_key(name: str, arguments: Any) -> str:
+    """Identity of a call: its name and its arguments as canonical JSON."""
+    return name + "\0" + json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+
+
+def key_of(call: ToolCall) -> str:
+    return call_key(call.name, call.arguments)
+
+
+def _arguments(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw or "{}")
+        except json.JSONDecodeError:
+            return raw
+    return raw if raw is not None else {}
+
+
+def answered_calls(messages: Sequence[dict[str, Any]]) -> set[str]:
+    """Keys (:func:`call_key`) of the assistant calls whose result is already in the conversation.
+
+    A call counts as answered when a ``tool`` message with its ``tool_call_id`` follows it, or,
+    for clients that send no ids, when any ``tool`` message follows its assistant message."""
+    out: set[str] = set()
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant" or not m.get("tool_calls"):
+            continue
+        later = [x for x in messages[i + 1 :] if x.get("role") == "tool"]
+        if not later:
+            continue
+        ids = {x.get("tool_call_id") for x in later}
+        for c in m["tool_calls"]:
+            fn = c.get("function") or {}
+            if c.get("id") in ids or None in ids or not c.get("id"):
+                out.add(call_key(str(fn.get("name") or ""), _arguments(fn.get("arguments"))))
+    return out
+
+
+def has_tool_results(messages: Sequence[dict[str, Any]]) -> bool:
+    return any(m.get("role") == "tool" for m in messages)
+
+
+def awaits_answer_to_user(messages: Sequence[dict[str, Any]]) -> bool:
+    """True when the last message is the user's: the model is answering a new request (not
+    going on after tool results)."""
+    return bool(messages) and messages[-1].get("role") == "user"
+
+
+def last_user_text(messages: Sequence[dict[str, Any]]) -> str:
+    """The content of the last user message (text parts joined), or ""."""
+    for m in reversed(messages):
+        if m.get("role") == "user":
+            c = m.get("content")
+            if isinstance(c, str):
+                return c
+            if isinstance(c, list):
+                return "\n".join(p.get("text", "") for p in c if isinstance(p, dict))
+    return ""
