@@ -153,3 +153,45 @@ def test_gguf_context_length_reads_the_header(tmp_path: Path) -> None:
     assert gguf_context_length(f) is None
     f.write_bytes(b"not a gguf")
     assert gguf_context_length(f) is None
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Registrations made by a test are dropped after it."""
+    monkeypatch.setattr(loader, "_ENGINES", dict(loader._ENGINES))
+    monkeypatch.setattr(loader, "_ALIASES", dict(loader._ALIASES))
+
+
+def test_the_built_in_engines_are_registered() -> None:
+    assert loader.engine_names()[:3] == ["llamacpp", "transformers", "openai"]
+    with pytest.raises(EngineError, match="use one of: llamacpp, transformers, openai"):
+        plan_engine("x", engine="vllm")
+
+
+def test_a_registered_engine_claims_its_references_and_is_loaded(registry: None) -> None:
+    made: list[tuple[str, dict]] = []
+
+    def factory(target: str, **kw: object) -> object:
+        made.append((target, kw))
+        return "an engine"
+
+    loader.register_engine(
+        "echo",
+        ("Echo-Engine",),
+        factory=factory,  # type: ignore[arg-type]
+        matches=lambda ref: ref[len("echo:") :] if ref.startswith("echo:") else None,
+        what="an echo reference",
+    )
+    assert plan_engine("echo:abc") == loader.EnginePlan("echo", "abc", {})
+    assert plan_engine("echo:abc", engine="echo-engine").engine == "echo"
+    with pytest.raises(EngineError, match="'echo:abc' is an echo reference; only the echo engine can use it"):
+        plan_engine("echo:abc", engine="llamacpp")
+    # asked for by name, a reference it does not claim is its target as given
+    assert plan_engine("anything", engine="ECHO") == loader.EnginePlan("echo", "anything", {})
+    assert "echo" in str(pytest.raises(EngineError, plan_engine, "x", engine="nope").value)
+    from calltune.engines import load_engine
+
+    assert load_engine("echo:abc", n_ctx=5, flag=True) == "an engine"
+    assert made == [("abc", {"n_ctx": 5, "flag": True})]
+    # the URL rule of the remote engine is still checked first for URLs
+    assert plan_engine("http://127.0.0.1:9/v1").engine == "openai"

@@ -9,9 +9,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from engine_fixtures import FakeOpenAIServer
 
 from calltune.engines import ContextLengthError, EngineError, SamplingParams, load_engine
-from calltune.engines.openai_remote import OpenAIRemoteEngine, normalize_base_url, parse_chat_message
+from calltune.engines.openai_remote import (
+    OpenAIRemoteEngine,
+    normalize_base_url,
+    parse_chat_message,
+    parse_chat_response,
+)
 
 
 class Stub:
@@ -122,7 +128,9 @@ def test_stop_matched_client_side_when_server_ignores_it(server: tuple[str, Stub
     last = chunks[-1]
     assert (last.finish_reason, last.stop) == ("stop", "<|observation|>")
     assert set(last.usage or {}) >= {"prompt_tokens", "completion_tokens", "prefill_s", "decode_s"}
-    _, body, _ = stub.requests[-1]
+    # the response was closed before the server's usage came: the prompt is counted by /tokenize
+    assert last.usage["prompt_tokens"] == 1 and stub.requests[-1][0] == "POST /tokenize"
+    _, body, _ = next(r for r in reversed(stub.requests) if r[0] == "POST /v1/completions")
     assert body["prompt"] == "PROMPT" and body["stream"] is True and body["max_tokens"] == 9
     assert body["stop"] == ["<|user|>", "<|observation|>"] and body["model"] == "stub-model"
 
@@ -216,3 +224,77 @@ def test_helpers() -> None:
         normalize_base_url("h:1")
     legacy = parse_chat_message({"content": "x", "function_call": {"name": "f", "arguments": "{}"}})
     assert (legacy.content, [c.name for c in legacy.tool_calls]) == ("x", ["f"])
+
+
+def test_chat_completion_through_a_transport_returns_the_raw_message() -> None:
+    server = FakeOpenAIServer("unused")
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}
+    server.chat_message = {"role": "assistant", "content": "ok", "tool_calls": [call]}
+    eng = OpenAIRemoteEngine("http://fake.invalid", api_key="", transport=server.transport())
+    assert (eng.model_id, eng.context_length) == ("fake-model", 64)
+    reply = eng.chat_completion([{"role": "user", "content": "q"}], params=SamplingParams(max_tokens=3))
+    assert reply.message == server.chat_message and reply.finish_reason == "tool_calls"
+    assert [(c.id, c.name, c.arguments) for c in reply.result.tool_calls] == [("c1", "f", {"a": 1})]
+    assert (reply.usage["prompt_tokens"], reply.usage["completion_tokens"]) == (12, 7)
+    assert reply.usage["latency_s"] >= 0
+    path, body = server.requests[-1]
+    assert path == "/v1/chat/completions" and body["max_tokens"] == 3 and "tools" not in body
+
+
+def test_parse_chat_response() -> None:
+    reply = parse_chat_response(
+        {
+            "choices": [
+                {
+                    "message": {
+                        "content": None,
+                        "tool_calls": [
+                            {"function": {"name": "no_args"}},
+                            {"function": {"name": "empty", "arguments": ""}},
+                            {"function": {"name": "listed", "arguments": "[1]"}},
+                        ],
+                    },
+                    "finish_reason": None,
+                }
+            ],
+            "usage": {"prompt_tokens": None},
+        }
+    )
+    # missing or empty arguments mean no arguments; a JSON value that is not an object is an error
+    assert [(c.name, c.arguments) for c in reply.result.tool_calls] == [("no_args", {}), ("empty", {})]
+    assert [(e.name, e.message) for e in reply.result.errors] == [
+        ("listed", "arguments are not a JSON object")
+    ]
+    assert (reply.result.content, reply.finish_reason, reply.usage) == (
+        "",
+        None,
+        {"prompt_tokens": 0, "completion_tokens": 0},
+    )
+    with pytest.raises(EngineError, match="no choices"):
+        parse_chat_response({"choices": []})
+
+
+def test_llama_cpp_native_baseline_reads_the_response_like_the_remote_engine() -> None:
+    from calltune.eval.baselines import LlamaCppNativeSystem
+
+    tool_calls = [{"id": "x", "function": {"name": "f", "arguments": "{oops"}}]
+
+    class FakeLlama:
+        def __init__(self) -> None:
+            self.calls: list[dict[str, Any]] = []
+
+        def create_chat_completion(self, **kw: Any) -> dict[str, Any]:
+            self.calls.append(kw)
+            msg = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+            return {
+                "choices": [{"message": msg, "finish_reason": "tool_calls"}],
+                "usage": {"prompt_tokens": 4},
+            }
+
+    llama = FakeLlama()
+    out = LlamaCppNativeSystem(llama, max_tokens=9).answer([{"role": "user", "content": "q"}], [{"t": 1}])
+    assert llama.calls[0]["tool_choice"] == "auto" and llama.calls[0]["max_tokens"] == 9
+    assert out.calls == [] and [e["name"] for e in out.parse_errors] == ["f"]
+    assert out.parse_errors[0]["message"].startswith("arguments are not valid JSON")
+    assert out.raw == json.dumps(tool_calls)
+    assert (out.prompt_tokens, out.completion_tokens, out.finish_reason) == (4, 0, "tool_calls")

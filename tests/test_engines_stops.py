@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calltune.engines.stops import StopMatcher, Utf8Stream
+from calltune.engines.stops import ByteTokenDecoder, SequenceDecoder, StopMatcher, Utf8Stream
 
 
 def run(matcher: StopMatcher, pieces: list[str]) -> tuple[list[str], str | None]:
@@ -91,3 +91,26 @@ def test_utf8_then_stop_matcher_pipeline() -> None:
             break
     assert hit == "<|user|>"
     assert "".join(out) == "ok 北"
+
+
+def test_byte_token_decoder_joins_a_character_split_over_tokens() -> None:
+    pieces = {1: b"a", 2: "北".encode()[:2], 3: "北".encode()[2:], 4: "\xe4".encode("latin-1")}
+    dec = ByteTokenDecoder(pieces.__getitem__)
+    assert [dec.feed(t) for t in (1, 2, 3)] == ["a", "", "北"]
+    assert (dec.feed(4), dec.flush()) == ("", "\ufffd")
+
+
+def test_sequence_decoder_emits_only_complete_new_text() -> None:
+    # a sentencepiece-like decoder: the leading space of a word depends on the word before it
+    words = {1: "Hello", 2: "world", 3: "\ufffd", 4: "!"}
+
+    def decode(ids: list[int]) -> str:
+        text = " ".join(words[i] for i in ids)
+        return text.replace(" \ufffd !", "é!")  # tokens 3 + 4 are the two bytes of one character
+
+    dec = SequenceDecoder(decode)
+    assert [dec.feed(t) for t in (1, 2, 3)] == ["Hello", " world", ""]
+    assert dec.feed(4) == "é!"
+    assert dec.flush() == ""
+    tail = SequenceDecoder(decode)
+    assert (tail.feed(3), tail.flush()) == ("", "\ufffd")

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..formats.base import TokenizerAdapter
 from ..errors import CalltuneError
+from ..formats.base import TokenizerAdapter
 
 
 class EngineError(CalltuneError, RuntimeError):

@@ -2,7 +2,8 @@
 transformers via ``gguf_file=``), or a calltune training output directory (base model +
 PEFT adapter, or a merged model).
 
-Generation is a manual token loop over the model's KV cache, so stop strings are
+Generation steps the model by hand over its KV cache, one token at a time, inside the
+shared decode loop (:class:`~calltune.engines.decode.LocalEngine`): stop strings are
 matched on the decoded text after every token and closing the iterator stops at once.
 The KV cache of the previous request is kept and reused for a shared prompt prefix
 when the cache is a plain full-attention cache.
@@ -11,27 +12,27 @@ when the cache is a plain full-attention cache.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Chunk, Engine, EngineError, SamplingParams
-from .llamacpp import _loading_status, detect_default_format
-from .stops import StopMatcher
+from ..formats.tokenizers import HFTokenizerAdapter
+from .base import EngineError, SamplingParams
+from .decode import LocalEngine
+from .deps import require
+from .hf_tokens import default_stop_ids
+from .loading import detect_default_format, loading_status
+from .stops import SequenceDecoder, TextDecoder
 
 CALLTUNE_CONFIG = "calltune.json"
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise EngineError("the transformers engine needs torch: pip install 'calltune[transformers]'") from e
-    return torch
+    return require("torch", "the transformers engine", "transformers")
 
 
 def _offline() -> bool:
@@ -65,31 +66,6 @@ def pick_dtype(device: str, dtype: Any = None) -> Any:
     return torch.float32
 
 
-class _MinimalHFTokenizerAdapter:
-    """Fallback :class:`~calltune.formats.base.TokenizerAdapter` used when
-    ``calltune.formats.tokenizers`` is not available."""
-
-    def __init__(self, tok: Any):
-        self.tok = tok
-
-    def encode_text(self, text: str) -> list[int]:
-        if not text:
-            return []
-        return list(self.tok(text, add_special_tokens=False, split_special_tokens=True)["input_ids"])
-
-    def special_id(self, marker: str) -> int | None:
-        added = self.tok.get_added_vocab()
-        return int(added[marker]) if marker in added else None
-
-
-def hf_tokenizer_adapter(tok: Any) -> Any:
-    try:
-        from ..formats.tokenizers import HFTokenizerAdapter
-    except ImportError:
-        return _MinimalHFTokenizerAdapter(tok)
-    return HFTokenizerAdapter(tok)
-
-
 def read_calltune_config(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The ``calltune.json`` of a training output directory, or None."""
     f = Path(path) / CALLTUNE_CONFIG
@@ -116,7 +92,7 @@ def _has_tokenizer(path: Path) -> bool:
     return any((path / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model"))
 
 
-class TransformersEngine(Engine):
+class TransformersEngine(LocalEngine):
     """A causal LM on transformers.
 
     ``model``: a directory, a hub id (downloaded only when the hub is reachable; offline
@@ -126,7 +102,7 @@ class TransformersEngine(Engine):
     CUDA bf16 when present, else CPU bf16 when the CPU has native bf16, else float32.
     """
 
-    supports_constraints = True
+    constraint_hook = "hf_logits_processor"
 
     def __init__(
         self,
@@ -144,12 +120,7 @@ class TransformersEngine(Engine):
         model_id: str | None = None,
     ):
         _torch()  # a clear error when torch is missing
-        try:
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError as e:  # pragma: no cover
-            raise EngineError(
-                "the transformers engine needs transformers: pip install 'calltune[transformers]'"
-            ) from e
+        transformers = require("transformers", "the transformers engine", "transformers")
 
         ref, gguf_file = _split_gguf(os.fspath(model), gguf_file)
         fmt = default_format
@@ -185,12 +156,12 @@ class TransformersEngine(Engine):
             "trust_remote_code": trust_remote_code,
         }
         label = f"{ref}/{gguf_file}" if gguf_file else ref
-        with _loading_status(f"Loading {label} on transformers ({self.device}, {self.dtype})", progress):
+        with loading_status(f"Loading {label} on transformers ({self.device}, {self.dtype})", progress):
             try:
-                self.hf_tokenizer = AutoTokenizer.from_pretrained(
+                self.hf_tokenizer = transformers.AutoTokenizer.from_pretrained(
                     tok_ref, **({"gguf_file": tok_gguf} if tok_gguf else {}), **common
                 )
-                self.model = AutoModelForCausalLM.from_pretrained(
+                self.model = transformers.AutoModelForCausalLM.from_pretrained(
                     ref, **({"gguf_file": gguf_file} if gguf_file else {}), dtype=self.dtype, **common
                 )
             except OSError as e:
@@ -201,14 +172,11 @@ class TransformersEngine(Engine):
                 )
                 raise EngineError(f"transformers could not load {label}{hint}: {e}") from e
             if adapter is not None:
-                try:
-                    from peft import PeftModel
-                except ImportError as e:
-                    raise EngineError("loading an adapter needs peft: pip install 'calltune[train]'") from e
+                peft = require("peft", "loading an adapter", "train")
                 # an adapter trained with added role markers saved a bigger tokenizer: match it first
                 if self.model.get_input_embeddings().weight.shape[0] != len(self.hf_tokenizer):
                     self.model.resize_token_embeddings(len(self.hf_tokenizer), mean_resizing=False)
-                self.model = PeftModel.from_pretrained(self.model, os.fspath(adapter))
+                self.model = peft.PeftModel.from_pretrained(self.model, os.fspath(adapter))
             self.model.to(self.device)
             self.model.eval()
 
@@ -216,7 +184,7 @@ class TransformersEngine(Engine):
         self.context_length = int(min(n_ctx, max_pos) if n_ctx else max_pos)
         self.chat_template = getattr(self.hf_tokenizer, "chat_template", None)
         self.default_format = fmt or detect_default_format(self.chat_template, self.model_id)
-        self.tokenizer = hf_tokenizer_adapter(self.hf_tokenizer)
+        self.tokenizer = HFTokenizerAdapter(self.hf_tokenizer)
         self._eos = self._eos_ids()
         self._forward_kw = _forward_kwargs(self.model)
         self._lock = threading.Lock()
@@ -233,12 +201,11 @@ class TransformersEngine(Engine):
                 ids.update(int(x) for x in e)
         return ids
 
-    def _default_stop_ids(self) -> list[int]:
-        try:
-            from ..guided.tokenizer_info import default_stop_ids
-        except ImportError:  # guided decoding not installed: the hook would not exist either
-            return []
-        return default_stop_ids(self.hf_tokenizer)
+    def guided_stop_ids(self) -> list[int]:
+        """The tokens a guided output may end on: every token this engine stops on
+        (generation config, model config and tokenizer eos, e.g. Gemma's <end_of_turn>)
+        and the end-of-turn markers the tokenizer knows."""
+        return sorted(set(default_stop_ids(self.hf_tokenizer)) | self._eos)
 
     # ------------------------------------------------------------------ generation
 
@@ -268,39 +235,19 @@ class TransformersEngine(Engine):
             return None
         return int(bos) if first == [bos] else None
 
-    def count_tokens(self, prompt: str | list[int]) -> int:
-        """Tokens the model will see for ``prompt`` (markers in text count as one token)."""
-        return len(self._prompt_ids(prompt))
-
-    def stream(
-        self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
-    ) -> Iterator[Chunk]:
-        ids = self._prompt_ids(prompt)
-        self.check_context(len(ids))
-        processor = None
-        if constraint is not None:
-            hook = getattr(constraint, "hf_logits_processor", None)
-            if hook is None:
-                raise EngineError(
-                    f"constraint {type(constraint).__name__} has no hf_logits_processor(tokenizer) hook"
-                )
-            import inspect
-
-            vocab = getattr(self.model.config, "vocab_size", None)
-            try:
-                accepted = set(inspect.signature(hook).parameters)
-            except (TypeError, ValueError):
-                accepted = set()
-            kw: dict[str, Any] = {}
-            if vocab and "vocab_size" in accepted:
-                # the model's vocabulary may be larger than the tokenizer's (padded embeddings)
-                kw["vocab_size"] = int(vocab)
-            if "stop_token_ids" in accepted:
-                # the grammar may end on any token this engine stops on (generation config's
-                # eos ids included, e.g. Gemma's <end_of_turn>), not only the tokenizer's eos
-                kw["stop_token_ids"] = sorted(set(self._default_stop_ids()) | self._eos)
-            processor = hook(self.hf_tokenizer, **kw)
-        return self._stream(ids, params, processor)
+    def _call_constraint_hook(self, hook: Callable[..., Any]) -> Any:
+        try:
+            accepted = set(inspect.signature(hook).parameters)
+        except (TypeError, ValueError):
+            accepted = set()
+        kw: dict[str, Any] = {}
+        vocab = getattr(self.model.config, "vocab_size", None)
+        if vocab and "vocab_size" in accepted:
+            # the model's vocabulary may be larger than the tokenizer's (padded embeddings)
+            kw["vocab_size"] = int(vocab)
+        if "stop_token_ids" in accepted:
+            kw["stop_token_ids"] = self.guided_stop_ids()
+        return hook(self.hf_tokenizer, **kw)
 
     def _take_cache(self, ids: list[int]) -> tuple[Any, int]:
         """The kept KV cache cut to the longest prefix it shares with ``ids`` (at least one
@@ -334,89 +281,66 @@ class TransformersEngine(Engine):
             return None, 0
         return cache, n
 
-    def _stream(self, ids: list[int], params: SamplingParams, processor: Any) -> Iterator[Chunk]:
+    def start_decoding(
+        self, ids: list[int], params: SamplingParams, processor: Any
+    ) -> tuple[Iterator[int], int]:
         torch = _torch()
-        model, tok = self.model, self.hf_tokenizer
-        budget = min(params.max_tokens, self.context_length - len(ids))
-        matcher = StopMatcher(params.stop)
         gen = None
         if params.seed is not None:
             gen = torch.Generator(device=self.device)
             gen.manual_seed(int(params.seed))
-        out_ids: list[int] = []
-        emitted = 0  # characters of the decoded completion already given to the matcher
-        hit: str | None = None
-        eog_seen = False
-        eog_stop: str | None = None
-        tail = ""
-        with self._lock, torch.inference_mode():
-            t0 = time.perf_counter()
-            t_first = None
+        with torch.inference_mode():
             cache, cached = self._take_cache(ids)
             if cache is None:
                 from transformers import DynamicCache
 
-                cache = DynamicCache(config=model.config) if _accepts_config() else DynamicCache()
-            all_ids = torch.tensor([ids], device=self.device)
-            feed = all_ids[:, cached:]
-            try:
-                while len(out_ids) < budget:
-                    out = model(
-                        input_ids=feed,
-                        use_cache=True,
-                        **{self._forward_kw["cache"]: cache},
-                        **self._forward_kw["extra"],
-                    )
-                    cache = getattr(out, self._forward_kw["cache"], None) or cache
+                cache = DynamicCache(config=self.model.config) if _accepts_config() else DynamicCache()
+        # kept at once, so the state is whole even if no token is ever asked for
+        self._cache, self._cache_ids = cache, ids[:cached]
+        return self._tokens(torch, ids, cache, cached, params, processor, gen), cached
+
+    def _tokens(
+        self,
+        torch: Any,
+        ids: list[int],
+        cache: Any,
+        cached: int,
+        params: SamplingParams,
+        processor: Any,
+        gen: Any,
+    ) -> Iterator[int]:
+        """Sampled tokens, one forward pass each; the KV cache is kept for the next request."""
+        model, cache_kw, extra = self.model, self._forward_kw["cache"], self._forward_kw["extra"]
+        all_ids = torch.tensor([ids], device=self.device)
+        feed = all_ids[:, cached:]
+        try:
+            while True:
+                with torch.inference_mode():
+                    out = model(input_ids=feed, use_cache=True, **{cache_kw: cache}, **extra)
+                    cache = getattr(out, cache_kw, None) or cache
                     logits = out.logits[:, -1, :].float()
                     if processor is not None:
                         logits = processor(all_ids, logits)
                     nxt = _sample(torch, logits, params.temperature, params.top_p, gen)
-                    if t_first is None:
-                        t_first = time.perf_counter()
-                    out_ids.append(nxt)
                     all_ids = torch.cat([all_ids, torch.tensor([[nxt]], device=self.device)], dim=1)
                     feed = all_ids[:, -1:]
-                    if nxt in self._eos:
-                        eog_seen = True
-                        piece = tok.decode(
-                            [nxt], skip_special_tokens=False, clean_up_tokenization_spaces=False
-                        )
-                        eog_stop = piece if piece in matcher.stops else None
-                        out_ids.pop()
-                        break
-                    text = tok.decode(out_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-                    if text.endswith("\ufffd"):
-                        continue  # an incomplete character: wait for its next byte
-                    new, emitted = text[emitted:], len(text)
-                    piece, hit = matcher.feed(new)
-                    if hit is not None:
-                        tail = piece
-                        break
-                    if piece:
-                        yield Chunk(piece)
-                if hit is None:
-                    text = tok.decode(out_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
-                    tail, hit = matcher.feed(text[emitted:])
-                    if hit is None:
-                        tail += matcher.flush()
-                        hit = eog_stop
-            finally:
-                # keep the cache for the next request's shared prefix
-                self._cache = cache
-                self._cache_ids = [int(t) for t in all_ids[0, : cache.get_seq_length()].tolist()]
-            t_end = time.perf_counter()
-        n_out = len(out_ids) + (1 if eog_seen else 0)
-        finish = "stop" if (hit is not None or eog_seen) else "length"
-        t_first = t_first or t_end
-        usage = {
-            "prompt_tokens": len(ids),
-            "completion_tokens": n_out,
-            "cached_tokens": cached,
-            "prefill_s": round(t_first - t0, 6),
-            "decode_s": round(t_end - t_first, 6),
-        }
-        yield Chunk(tail, finish_reason=finish, stop=hit, usage=usage)
+                yield nxt
+        finally:
+            # keep the cache for the next request's shared prefix
+            self._cache = cache
+            self._cache_ids = [int(t) for t in all_ids[0, : cache.get_seq_length()].tolist()]
+
+    def is_eog(self, token: int) -> bool:
+        return token in self._eos
+
+    def token_text(self, token: int) -> str:
+        return self._decode_ids([token])
+
+    def text_decoder(self) -> TextDecoder:
+        return SequenceDecoder(self._decode_ids)
+
+    def _decode_ids(self, ids: Any) -> str:
+        return self.hf_tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
     def reset_cache(self) -> None:
         """Forget the kept KV cache: the next request evaluates its whole prompt."""
@@ -431,8 +355,6 @@ class TransformersEngine(Engine):
 def _forward_kwargs(model: Any) -> dict[str, Any]:
     """How this transformers version names the KV cache argument (``cache`` since 5.x,
     ``past_key_values`` before) and whether the LM head can be limited to the last position."""
-    import inspect
-
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     params = inspect.signature(base.forward).parameters
     extra = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
@@ -440,8 +362,6 @@ def _forward_kwargs(model: Any) -> dict[str, Any]:
 
 
 def _accepts_config() -> bool:
-    import inspect
-
     from transformers import DynamicCache
 
     return "config" in inspect.signature(DynamicCache.__init__).parameters

@@ -3,8 +3,9 @@
 Generation uses ``Llama.generate``, which keeps the tokens of the previous request
 and evaluates only what differs from them: a second request that shares a prefix
 with the previous one (system prompt + tool list) skips that prefix's prefill.
-Text is decoded byte-exactly (:class:`~calltune.engines.stops.Utf8Stream`) and stop
-strings are matched on the decoded text (:class:`~calltune.engines.stops.StopMatcher`).
+Tokens are read byte-exactly (:class:`~calltune.engines.stops.ByteTokenDecoder`); the token
+budget, stop strings and usage are the shared decode loop's
+(:class:`~calltune.engines.decode.LocalEngine`).
 """
 
 from __future__ import annotations
@@ -12,26 +13,21 @@ from __future__ import annotations
 import os
 import random
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Chunk, Engine, EngineError, SamplingParams
-from .stops import StopMatcher, Utf8Stream
+from .base import EngineError, SamplingParams
+from .decode import LocalEngine
+from .deps import require
+from .loading import detect_default_format, loading_status
+from .stops import ByteTokenDecoder, TextDecoder
 
 DEFAULT_N_CTX = 8192
 
 
-def _import_llama_cpp() -> Any:
-    try:
-        import llama_cpp
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise EngineError(
-            "the llama.cpp engine needs llama-cpp-python: pip install 'calltune[llamacpp]'"
-            f" (import failed: {e})"
-        ) from e
-    return llama_cpp
+def _llama_cpp() -> Any:
+    return require("llama_cpp", "the llama.cpp engine", "llamacpp", package="llama-cpp-python")
 
 
 def _cpu_count() -> int:
@@ -39,19 +35,6 @@ def _cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def detect_default_format(chat_template: str | None, model_id: str = "") -> str:
-    """Format name for a chat template via :func:`calltune.formats.detect_format`; "hermes"
-    when the formats package cannot tell (or is not importable)."""
-    try:
-        from ..formats import detect_format
-    except ImportError:
-        return "hermes"
-    try:
-        return detect_format(chat_template, model_id) or "hermes"
-    except Exception:  # noqa: BLE001 - detection is best effort
-        return "hermes"
 
 
 def gguf_context_length(path: str | os.PathLike[str]) -> int | None:
@@ -112,6 +95,7 @@ class LlamaCppTokenizer:
 
     def __init__(self, llama: Any):
         self._llama = llama
+        self._lib = _llama_cpp()
         self._cache: dict[str, int | None] = {}
 
     def encode_text(self, text: str) -> list[int]:
@@ -124,7 +108,7 @@ class LlamaCppTokenizer:
         """The id of ``marker`` when it is one control / user-defined token of the vocabulary."""
         if marker in self._cache:
             return self._cache[marker]
-        llama_cpp = _import_llama_cpp()
+        llama_cpp = self._lib
         ids = self._llama.tokenize(marker.encode("utf-8"), add_bos=False, special=True)
         sid: int | None = None
         if len(ids) == 1:
@@ -141,7 +125,7 @@ class LlamaCppTokenizer:
         """The bytes of one token as generated (special tokens rendered as their text)."""
         import ctypes
 
-        llama_cpp = _import_llama_cpp()
+        llama_cpp = self._lib
         size = 64
         while True:
             buf = ctypes.create_string_buffer(size)
@@ -151,7 +135,7 @@ class LlamaCppTokenizer:
             size = -n
 
 
-class LlamaCppEngine(Engine):
+class LlamaCppEngine(LocalEngine):
     """A GGUF model on llama.cpp.
 
     ``model_path``: the .gguf file. ``n_ctx``: context window (default 8192, or the
@@ -160,7 +144,7 @@ class LlamaCppEngine(Engine):
     llama-cpp-python was built with a GPU backend (-1 = all).
     """
 
-    supports_constraints = True
+    constraint_hook = "llamacpp_logits_processor"
 
     def __init__(
         self,
@@ -175,14 +159,14 @@ class LlamaCppEngine(Engine):
         progress: bool | None = None,
         **llama_kwargs: Any,
     ):
-        llama_cpp = _import_llama_cpp()
+        llama_cpp = _llama_cpp()
         path = Path(model_path).expanduser()
         if not path.is_file():
             raise EngineError(f"GGUF file not found: {path}")
         self.model_path = path
         self.model_id = model_id or path.stem
         threads = n_threads or _cpu_count()
-        with _loading_status(
+        with loading_status(
             f"Loading {path.name} ({path.stat().st_size / 1e9:.2f} GB) on llama.cpp", progress
         ):
             if n_ctx is None:
@@ -204,6 +188,7 @@ class LlamaCppEngine(Engine):
         self.chat_template = self.llama.metadata.get("tokenizer.chat_template")
         self.default_format = default_format or detect_default_format(self.chat_template, self.model_id)
         self.tokenizer = LlamaCppTokenizer(self.llama)
+        self._is_eog = llama_cpp.llama_vocab_is_eog
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ generation
@@ -229,92 +214,37 @@ class LlamaCppEngine(Engine):
                 ids.insert(0, bos)
         return ids
 
-    def count_tokens(self, prompt: str | list[int]) -> int:
-        """Tokens the model will see for ``prompt`` (markers in text count as one token)."""
-        return len(self._prompt_ids(prompt))
-
-    def stream(
-        self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
-    ) -> Iterator[Chunk]:
-        ids = self._prompt_ids(prompt)
-        self.check_context(len(ids))
-        return self._stream(ids, params, constraint)
-
-    def _stream(self, ids: list[int], params: SamplingParams, constraint: Any) -> Iterator[Chunk]:
-        llama_cpp = _import_llama_cpp()
+    def start_decoding(
+        self, ids: list[int], params: SamplingParams, processor: Any
+    ) -> tuple[Iterator[int], int]:
         llama = self.llama
-        budget = min(params.max_tokens, self.context_length - len(ids))
-        processors = None
-        if constraint is not None:
-            hook = getattr(constraint, "llamacpp_logits_processor", None)
-            if hook is None:
-                raise EngineError(
-                    f"constraint {type(constraint).__name__} has no llamacpp_logits_processor(llama) hook"
-                )
-            processors = llama_cpp.LogitsProcessorList([hook(llama)])
-        matcher = StopMatcher(params.stop)
-        utf8 = Utf8Stream()
-        vocab = llama._model.vocab
-        with self._lock:
-            cached = _reused_prefix(list(llama._input_ids), ids) if llama.n_tokens else 0
-            llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
-            t0 = time.perf_counter()
-            t_first: float | None = None
-            n_out = 0
-            hit: str | None = None
-            gen = llama.generate(
-                ids,
-                top_k=0,
-                top_p=params.top_p,
-                min_p=0.0,
-                typical_p=1.0,
-                temp=params.temperature,
-                repeat_penalty=1.0,
-                logits_processor=processors,
-            )
-            try:
-                tail, eog_seen, eog_stop = "", False, None
-                if budget <= 0:
-                    gen.close()
-                    gen = iter(())  # type: ignore[assignment]
-                for tok in gen:
-                    if t_first is None:
-                        t_first = time.perf_counter()
-                    n_out += 1
-                    if llama_cpp.llama_vocab_is_eog(vocab, tok):
-                        piece = self.tokenizer.token_bytes(tok).decode("utf-8", errors="replace")
-                        eog_seen = True
-                        eog_stop = piece if piece in matcher.stops else None
-                        break
-                    text, hit = matcher.feed(utf8.feed(self.tokenizer.token_bytes(tok)))
-                    if hit is not None:
-                        tail = text
-                        break
-                    if text:
-                        yield Chunk(text)
-                    if n_out >= budget:
-                        break
-                if hit is None:
-                    tail, hit = matcher.feed(utf8.flush())
-                    if hit is None:
-                        tail += matcher.flush()
-                        hit = eog_stop
-                finish = "stop" if (hit is not None or eog_seen) else "length"
-            finally:
-                gen.close()  # type: ignore[union-attr]
-            t_end = time.perf_counter()
-            if t_first is None:
-                t_first = t_end
-            usage = {
-                "prompt_tokens": len(ids),
-                "completion_tokens": n_out,
-                "cached_tokens": cached,
-                "prefill_s": round(t_first - t0, 6),
-                "decode_s": round(t_end - t_first, 6),
-            }
-        # the last chunk is sent after the lock is released: a consumer that stops reading
-        # once it has seen finish_reason does not block the next request
-        yield Chunk(tail, finish_reason=finish, stop=hit, usage=usage)
+        cached = _reused_prefix(list(llama._input_ids), ids) if llama.n_tokens else 0
+        llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+        processors = _llama_cpp().LogitsProcessorList([processor]) if processor is not None else None
+        # Llama.generate keeps the previous request's tokens and evaluates only what differs
+        tokens = llama.generate(
+            ids,
+            top_k=0,
+            top_p=params.top_p,
+            min_p=0.0,
+            typical_p=1.0,
+            temp=params.temperature,
+            repeat_penalty=1.0,
+            logits_processor=processors,
+        )
+        return tokens, cached
+
+    def is_eog(self, token: int) -> bool:
+        return bool(self._is_eog(self.llama._model.vocab, token))
+
+    def token_text(self, token: int) -> str:
+        return self.tokenizer.token_bytes(token).decode("utf-8", errors="replace")
+
+    def text_decoder(self) -> TextDecoder:
+        return ByteTokenDecoder(self.tokenizer.token_bytes)
+
+    def _call_constraint_hook(self, hook: Callable[..., Any]) -> Any:
+        return hook(self.llama)
 
     def reset_cache(self) -> None:
         """Forget the KV cache: the next request evaluates its whole prompt.
@@ -343,24 +273,3 @@ def _reused_prefix(cached: list[int], ids: list[int]) -> int:
     if n == len(ids) and len(cached) != len(ids):
         n -= 1  # the last token is evaluated again to get fresh logits
     return n
-
-
-class _NullStatus:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _loading_status(message: str, progress: bool | None) -> Any:
-    """A rich spinner on stderr while a model loads (off when stderr is not a terminal)."""
-    import sys
-
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return _NullStatus()
-    from rich.console import Console
-
-    return Console(stderr=True).status(message)

@@ -13,28 +13,21 @@ a directory (HF model, calltune output)     transformers (a directory holding on
 ``openai:URL``, ``http(s)://...``           OpenAI-compatible remote
 a name, with ``engine="openai"``            that model on ``$OPENAI_BASE_URL``
 ==========================================  ====================================
+
+The engines come from a registry: :func:`register_engine` adds one (a name, its aliases,
+a factory, and optionally the references it claims, as the remote engine claims URLs).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .base import Engine, EngineError
-
-ENGINE_NAMES = {
-    "llamacpp": "llamacpp",
-    "llama.cpp": "llamacpp",
-    "llama_cpp": "llamacpp",
-    "gguf": "llamacpp",
-    "transformers": "transformers",
-    "hf": "transformers",
-    "openai": "openai",
-    "remote": "openai",
-}
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 
@@ -43,18 +36,86 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 class EnginePlan:
     """What :func:`load_engine` will do: which engine, on what, with which extra arguments."""
 
-    engine: str  # "llamacpp" | "transformers" | "openai"
+    engine: str  # a registered engine name: "llamacpp" | "transformers" | "openai" | ...
     target: str  # a file path, a directory, a hub id, or a base URL
     kwargs: dict[str, Any]
+
+
+#: ``factory(target, n_ctx=..., **kwargs)`` → the engine
+EngineFactory = Callable[..., Engine]
+
+
+#: what an engine asked for by name (``engine=...``) does with a reference no engine claimed
+ByName = Literal["files", "model", "target"]
+
+
+@dataclass(frozen=True)
+class EngineEntry:
+    """A registered engine.
+
+    ``matches(ref)`` claims a model reference for this engine before anything else is
+    tried (it returns the target, e.g. the URL, or None); ``what`` says what such a
+    reference is, for errors. ``by_name``, when the engine is asked for by name:
+    ``"files"`` — the local-file rules of :func:`plan_engine` resolve the reference (GGUF
+    files, directories, hub ids, built-in names; they pick llama.cpp or transformers); ``"model"`` — it is the ``model=``
+    argument (a served model's name); ``"target"`` — it is the target as given."""
+
+    name: str
+    aliases: tuple[str, ...]
+    factory: EngineFactory
+    matches: Callable[[str], str | None] | None = None
+    what: str = ""
+    by_name: ByName = "target"
+
+
+_ENGINES: dict[str, EngineEntry] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register_engine(
+    name: str,
+    aliases: tuple[str, ...] | list[str] = (),
+    *,
+    factory: EngineFactory,
+    matches: Callable[[str], str | None] | None = None,
+    what: str = "",
+    by_name: ByName = "target",
+) -> EngineEntry:
+    """Make an engine loadable by :func:`load_engine` under ``name`` and its ``aliases``
+    (case-insensitive); see :class:`EngineEntry` for the arguments. ``factory(target,
+    n_ctx=..., **kwargs)`` builds it. Registering a name again replaces that engine."""
+    entry = EngineEntry(name, tuple(aliases), factory, matches, what, by_name)
+    _ENGINES[name] = entry
+    for alias in (name, *entry.aliases):
+        _ALIASES[alias.lower()] = name
+    return entry
+
+
+def engine_names() -> list[str]:
+    """The registered engines, in registration order."""
+    return list(_ENGINES)
 
 
 def _engine_name(engine: str | None) -> str | None:
     if engine is None:
         return None
-    name = ENGINE_NAMES.get(engine.lower())
+    name = _ALIASES.get(engine.lower())
     if name is None:
-        raise EngineError(f"unknown engine {engine!r}; use one of: llamacpp, transformers, openai")
+        raise EngineError(f"unknown engine {engine!r}; use one of: {', '.join(_ENGINES)}")
     return name
+
+
+def _claim(ref: str, want: str | None) -> EnginePlan | None:
+    """The plan of the first registered engine that claims ``ref`` outright (a URL, ...)."""
+    for entry in _ENGINES.values():
+        target = entry.matches(ref) if entry.matches is not None else None
+        if target is None:
+            continue
+        if want not in (None, entry.name):
+            what = entry.what or f"a {entry.name} reference"
+            raise EngineError(f"{ref!r} is {what}; only the {entry.name} engine can use it")
+        return EnginePlan(entry.name, target, {})
+    return None
 
 
 def plan_engine(model: str | os.PathLike[str] | None = None, engine: str | None = None) -> EnginePlan:
@@ -64,13 +125,14 @@ def plan_engine(model: str | os.PathLike[str] | None = None, engine: str | None 
     want = _engine_name(engine)
     ref = os.fspath(model) if model is not None else None
 
-    if ref is not None and (ref.startswith("openai:") or ref.startswith(("http://", "https://"))):
-        if want not in (None, "openai"):
-            raise EngineError(f"{ref!r} is a server URL; only the openai engine can use it")
-        url = ref[len("openai:") :] if ref.startswith("openai:") else ref
-        return EnginePlan("openai", url, {})
-    if want == "openai":  # a served model's name; the server comes from $OPENAI_BASE_URL
-        return EnginePlan("openai", "", {"model": ref} if ref else {})
+    claimed = _claim(ref, want) if ref is not None else None
+    if claimed is not None:
+        return claimed
+    by_name = _ENGINES[want].by_name if want is not None else "files"
+    if by_name == "model":  # a served model's name (openai: on $OPENAI_BASE_URL)
+        return EnginePlan(want, "", {"model": ref} if ref else {})  # type: ignore[arg-type]
+    if by_name == "target":
+        return EnginePlan(want, ref or "", {})  # type: ignore[arg-type]
 
     from .. import models
 
@@ -124,15 +186,39 @@ def load_engine(
     :class:`~calltune.engines.hf.TransformersEngine`,
     :class:`~calltune.engines.openai_remote.OpenAIRemoteEngine`)."""
     plan = plan_engine(model, engine)
-    kw = {**plan.kwargs, **kwargs}
-    if plan.engine == "llamacpp":
-        from .llamacpp import LlamaCppEngine
+    return _ENGINES[plan.engine].factory(plan.target, n_ctx=n_ctx, **{**plan.kwargs, **kwargs})
 
-        return LlamaCppEngine(plan.target, n_ctx=n_ctx, **kw)
-    if plan.engine == "transformers":
-        from .hf import TransformersEngine
 
-        return TransformersEngine(plan.target, n_ctx=n_ctx, **kw)
-    from .openai_remote import OpenAIRemoteEngine
+# ---------------------------------------------------------------------- the built-in engines
+# (the engine classes are imported when used: each needs its own optional dependencies)
 
-    return OpenAIRemoteEngine(plan.target or None, n_ctx=n_ctx, **kw)
+
+def _llamacpp(target: str, **kw: Any) -> Engine:
+    from . import llamacpp
+
+    return llamacpp.LlamaCppEngine(target, **kw)
+
+
+def _transformers(target: str, **kw: Any) -> Engine:
+    from . import hf
+
+    return hf.TransformersEngine(target, **kw)
+
+
+def _openai(target: str, **kw: Any) -> Engine:
+    from . import openai_remote
+
+    return openai_remote.OpenAIRemoteEngine(target or None, **kw)
+
+
+def _server_url(ref: str) -> str | None:
+    if ref.startswith("openai:"):
+        return ref[len("openai:") :]
+    return ref if ref.startswith(("http://", "https://")) else None
+
+
+register_engine("llamacpp", ("llama.cpp", "llama_cpp", "gguf"), factory=_llamacpp, by_name="files")
+register_engine("transformers", ("hf",), factory=_transformers, by_name="files")
+register_engine(
+    "openai", ("remote",), factory=_openai, matches=_server_url, what="a server URL", by_name="model"
+)

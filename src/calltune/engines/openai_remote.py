@@ -4,7 +4,12 @@ OpenAI, or another ``calltune serve``.
 ``stream()`` sends the already rendered prompt to ``/v1/completions`` (raw completion
 mode; vLLM, SGLang, llama.cpp server and calltune support it): calltune's chat format
 decides what the model sees. ``chat()`` sends messages and tools to
-``/v1/chat/completions`` and lets the server apply its own chat template and parser.
+``/v1/chat/completions`` and lets the server apply its own chat template and parser;
+``chat_completion()`` does the same and also returns the raw assistant message.
+
+This module is calltune's one HTTP client for such servers (the BFCL endpoint baseline
+goes through it too). ``transport=`` takes an ``httpx`` transport, e.g.
+``httpx.MockTransport(handler)`` to answer requests in-process.
 """
 
 from __future__ import annotations
@@ -14,21 +19,20 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..types import ParseError, ParseResult, ToolCall
 from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
+from .decode import timing_usage
+from .deps import require
 from .stops import StopMatcher
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 
 
 def _httpx() -> Any:
-    try:
-        import httpx
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise EngineError("the remote engine needs httpx: pip install 'calltune[openai]'") from e
-    return httpx
+    return require("httpx", "the remote engine", "openai")
 
 
 def normalize_base_url(url: str) -> str:
@@ -74,7 +78,8 @@ class OpenAIRemoteEngine(Engine):
     that address). ``api_key``: default ``$OPENAI_API_KEY`` (sent as a bearer token when
     set). ``model``: the served model name (default: the first one ``/v1/models`` lists).
     ``extra_body``: extra JSON fields for every request (e.g. vLLM's
-    ``{"skip_special_tokens": False}``).
+    ``{"skip_special_tokens": False}``). ``transport``: an ``httpx`` transport to send the
+    requests through (default: the network).
     """
 
     supports_constraints = False
@@ -90,12 +95,15 @@ class OpenAIRemoteEngine(Engine):
         timeout: float = 600.0,
         extra_body: dict[str, Any] | None = None,
         chat_template: str | None = None,
+        transport: Any = None,
     ):
         httpx = _httpx()
         self.base_url = normalize_base_url(base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._client = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
         self.extra_body = dict(extra_body or {})
         self.default_format = default_format
         self.chat_template = chat_template
@@ -237,27 +245,29 @@ class OpenAIRemoteEngine(Engine):
                     break  # stopped on our side: closing the response aborts the server's generation
         t_end = time.perf_counter()
         tail = matcher.flush() if matcher.hit is None else ""
-        if t_first is None:
-            t_first = t_end
-        out_usage = {
-            "prompt_tokens": int(usage.get("prompt_tokens", 0)),
-            "completion_tokens": int(usage.get("completion_tokens", n_chunks)),
-            "prefill_s": round(t_first - t0, 6),
-            "decode_s": round(t_end - t_first, 6),
-        }
+        n_prompt = usage.get("prompt_tokens")
+        if n_prompt is None:  # stopped on our side before the server sent its usage
+            n_prompt = self.count_tokens(body["prompt"])
+        out_usage = timing_usage(
+            int(n_prompt),
+            int(usage.get("completion_tokens", n_chunks)),
+            t0,
+            t_first,
+            t_end,
+        )
         yield Chunk(tail, finish_reason="length" if finish == "length" else "stop", stop=hit, usage=out_usage)
 
     # ------------------------------------------------------------------ chat
 
-    def chat(
+    def chat_completion(
         self,
         messages: Sequence[dict[str, Any]],
         tools: Sequence[dict[str, Any]] | None = None,
         tool_choice: str | dict[str, Any] | None = None,
         params: SamplingParams | None = None,
-    ) -> tuple[ParseResult, dict[str, Any]]:
-        """One ``/v1/chat/completions`` call; the server formats and parses. Returns the
-        assistant turn as a :class:`ParseResult` and the usage (with ``latency_s``)."""
+    ) -> ChatReply:
+        """One ``/v1/chat/completions`` call; the server formats and parses. ``tool_choice``
+        may be calltune's ``"named:<tool>"``. The usage has ``latency_s``."""
         params = params or SamplingParams()
         body: dict[str, Any] = {**self._sampling_body(params), "messages": list(messages), **self.extra_body}
         if tools:
@@ -272,19 +282,21 @@ class OpenAIRemoteEngine(Engine):
         except httpx.HTTPError as e:
             raise EngineError(f"request to {self.base_url} failed: {e}") from e
         self._raise_for(r)
-        data = r.json()
-        choices = data.get("choices") or []
-        if not choices:
-            raise EngineError(f"the server returned no choices: {str(data)[:300]}")
-        result = parse_chat_message(choices[0].get("message") or {})
-        u = data.get("usage") or {}
-        usage = {
-            "prompt_tokens": int(u.get("prompt_tokens", 0)),
-            "completion_tokens": int(u.get("completion_tokens", 0)),
-            "latency_s": round(time.perf_counter() - t0, 6),
-            "finish_reason": choices[0].get("finish_reason"),
-        }
-        return result, usage
+        reply = parse_chat_response(r.json())
+        reply.usage["latency_s"] = round(time.perf_counter() - t0, 6)
+        return reply
+
+    def chat(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] | None = None,
+        params: SamplingParams | None = None,
+    ) -> tuple[ParseResult, dict[str, Any]]:
+        """:meth:`chat_completion` as (the assistant turn as a :class:`ParseResult`, the usage
+        with ``latency_s`` and ``finish_reason``)."""
+        reply = self.chat_completion(messages, tools, tool_choice, params)
+        return reply.result, {**reply.usage, "finish_reason": reply.finish_reason}
 
     def close(self) -> None:
         self._client.close()
@@ -297,9 +309,37 @@ def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
     return choice
 
 
+@dataclass
+class ChatReply:
+    """An OpenAI chat-completion response, read: the first choice's raw assistant
+    ``message``, it parsed (``result``), its ``finish_reason`` and the token ``usage``."""
+
+    message: dict[str, Any]
+    result: ParseResult
+    finish_reason: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_chat_response(data: dict[str, Any]) -> ChatReply:
+    """A ``/v1/chat/completions`` response body (or llama-cpp-python's
+    ``create_chat_completion`` result) → :class:`ChatReply`; :class:`EngineError` when it has
+    no choices."""
+    choices = data.get("choices") or []
+    if not choices:
+        raise EngineError(f"the server returned no choices: {str(data)[:300]}")
+    message = dict(choices[0].get("message") or {})
+    u = data.get("usage") or {}
+    usage = {
+        "prompt_tokens": int(u.get("prompt_tokens") or 0),
+        "completion_tokens": int(u.get("completion_tokens") or 0),
+    }
+    return ChatReply(message, parse_chat_message(message), choices[0].get("finish_reason"), usage)
+
+
 def parse_chat_message(msg: dict[str, Any]) -> ParseResult:
     """An OpenAI assistant message (``content``, ``tool_calls`` or legacy ``function_call``)
-    → :class:`ParseResult`; arguments that are not a JSON object become :class:`ParseError`."""
+    → :class:`ParseResult`; arguments that are not a JSON object become :class:`ParseError`
+    (missing or empty arguments are ``{}``)."""
     calls: list[ToolCall] = []
     errors: list[ParseError] = []
     raw_calls = list(msg.get("tool_calls") or [])
@@ -309,7 +349,9 @@ def parse_chat_message(msg: dict[str, Any]) -> ParseResult:
         fn = tc.get("function") or {}
         name = fn.get("name") or ""
         args = fn.get("arguments")
-        if isinstance(args, str):
+        if args is None:
+            args = {}
+        elif isinstance(args, str):
             try:
                 args = json.loads(args) if args.strip() else {}
             except ValueError as e:

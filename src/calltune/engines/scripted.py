@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .base import Chunk, Engine, EngineError, SamplingParams
+from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
+from .stops import StopMatcher
 
 
 class CharTokenizer:
@@ -65,18 +66,14 @@ class ScriptedEngine(Engine):
         self.constraints.append(constraint)
         n_prompt = self.count_tokens(prompt)
         if n_prompt > self.context_length:
-            from .base import ContextLengthError
-
             raise ContextLengthError(f"prompt has {n_prompt} tokens, context is {self.context_length}")
-        cut, hit = len(out), None
-        for s in params.stop or ():
-            j = out.find(s)
-            if j != -1 and j < cut:
-                cut, hit = j, s
+        matcher = StopMatcher(params.stop)  # the stop string that starts first wins, as in the engines
+        text, hit = matcher.feed(out)
+        if hit is None:
+            text += matcher.flush()
         finish = "stop"
-        if cut > params.max_tokens:
-            cut, hit, finish = params.max_tokens, None, "length"
-        text = out[:cut]
+        if len(text) > params.max_tokens:
+            text, hit, finish = text[: params.max_tokens], None, "length"
         pieces = [text[i : i + self.chunk_size] for i in range(0, len(text), self.chunk_size)] or [""]
         for k, p in enumerate(pieces):
             if k == len(pieces) - 1:

@@ -4,13 +4,18 @@ Engines generate token by token; a stop string may be split across tokens
 (``"<|us"`` + ``"er|>"``) and a multi-byte character may be split across tokens
 (byte-fallback vocabularies). :class:`StopMatcher` holds back exactly the text
 that could still turn into a stop string, and :class:`Utf8Stream` never lets a
-broken character out.
+broken character out. :class:`ByteTokenDecoder` and :class:`SequenceDecoder` turn
+token ids into text the two ways a tokenizer can: from each token's bytes, or by
+decoding the whole sequence so far.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from ..formats.streaming import held_suffix
 
 
 class StopMatcher:
@@ -51,23 +56,13 @@ class StopMatcher:
             self._pending = ""
             self.hit = best[1]
             return buf[: best[0]], best[1]
-        keep = self._holdback(buf)
+        keep = held_suffix(buf, self.stops)
         self._pending = buf[len(buf) - keep :] if keep else ""
         return buf[: len(buf) - keep], None
 
     def flush(self) -> str:
         out, self._pending = self._pending, ""
         return out
-
-    def _holdback(self, buf: str) -> int:
-        """Length of the longest suffix of ``buf`` that is a proper prefix of a stop string."""
-        best = 0
-        for s in self.stops:
-            for n in range(min(len(s) - 1, len(buf)), best, -1):
-                if buf.endswith(s[:n]):
-                    best = n
-                    break
-        return best
 
 
 class Utf8Stream:
@@ -85,3 +80,52 @@ class Utf8Stream:
 
     def flush(self) -> str:
         return self._dec.decode(b"", final=True)
+
+
+class TextDecoder(Protocol):
+    """Generated token ids in, text out: ``feed(token)`` returns the text that is complete
+    so far (maybe ""), ``flush()`` the rest when generation ends."""
+
+    def feed(self, token: int) -> str: ...
+
+    def flush(self) -> str: ...
+
+
+class ByteTokenDecoder:
+    """Text of tokens from their exact bytes (``token_bytes(id)``), through :class:`Utf8Stream`."""
+
+    def __init__(self, token_bytes: Callable[[int], bytes]):
+        self._bytes = token_bytes
+        self._utf8 = Utf8Stream()
+
+    def feed(self, token: int) -> str:
+        return self._utf8.feed(self._bytes(token))
+
+    def flush(self) -> str:
+        return self._utf8.flush()
+
+
+class SequenceDecoder:
+    """Text of tokens for tokenizers that decode sequences, not single tokens
+    (``decode(ids)``: spaces and byte-fallback pieces depend on their neighbours).
+
+    The whole sequence is decoded after each token and the new end is returned; while
+    it ends in U+FFFD (a character whose bytes are not all there yet) nothing is."""
+
+    def __init__(self, decode: Callable[[Sequence[int]], str]):
+        self._decode = decode
+        self._ids: list[int] = []
+        self._emitted = 0
+
+    def feed(self, token: int) -> str:
+        self._ids.append(token)
+        text = self._decode(self._ids)
+        if text.endswith("\ufffd"):
+            return ""
+        new, self._emitted = text[self._emitted :], len(text)
+        return new
+
+    def flush(self) -> str:
+        text = self._decode(self._ids) if self._ids else ""
+        new, self._emitted = text[self._emitted :], len(text)
+        return new

@@ -13,57 +13,27 @@ import json
 import time
 from typing import Any
 
-from ..engines.base import EngineError
-from ..types import ToolCall
+from ..engines.base import EngineError, SamplingParams
+from ..engines.openai_remote import ChatReply, OpenAIRemoteEngine, parse_chat_response
 from .output import SystemOutput
 
 
-def _calls_from_openai_message(message: dict[str, Any]) -> tuple[list[ToolCall], list[dict[str, Any]]]:
-    calls: list[ToolCall] = []
-    errors: list[dict[str, Any]] = []
-    raw_calls = list(message.get("tool_calls") or [])
-    if message.get("function_call"):
-        raw_calls.append({"type": "function", "function": message["function_call"]})
-    for c in raw_calls:
-        fn = c.get("function") or {}
-        name = str(fn.get("name") or "")
-        args_raw = fn.get("arguments")
-        try:
-            args = json.loads(args_raw) if isinstance(args_raw, str) else (args_raw or {})
-        except json.JSONDecodeError as e:
-            errors.append(
-                {"message": f"arguments are not JSON: {e}", "raw": str(args_raw)[:500], "name": name}
-            )
-            continue
-        if not isinstance(args, dict):
-            errors.append(
-                {"message": "arguments are not a JSON object", "raw": str(args_raw)[:500], "name": name}
-            )
-            continue
-        kw = {"id": c["id"]} if c.get("id") else {}
-        calls.append(ToolCall(name, args, **kw))
-    return calls, errors
-
-
-def _output_from_response(
-    resp: dict[str, Any], messages: list[dict[str, Any]], latency: float
-) -> SystemOutput:
-    choice = (resp.get("choices") or [{}])[0]
-    msg = choice.get("message") or {}
-    calls, errors = _calls_from_openai_message(msg)
+def output_from_reply(reply: ChatReply, messages: list[dict[str, Any]], latency: float) -> SystemOutput:
+    """A read chat-completion response → :class:`SystemOutput` (``raw`` is the message's
+    content followed by its ``tool_calls`` as JSON)."""
+    msg = reply.message
     raw = msg.get("content") or ""
     if msg.get("tool_calls"):
         raw = (raw + "\n" if raw else "") + json.dumps(msg["tool_calls"], ensure_ascii=False)
-    usage = resp.get("usage") or {}
     return SystemOutput(
         raw=raw,
-        calls=calls,
+        calls=list(reply.result.tool_calls),
         prompt=json.dumps(messages, ensure_ascii=False),
-        parse_errors=errors,
-        prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        completion_tokens=int(usage.get("completion_tokens") or 0),
+        parse_errors=[e.to_dict() for e in reply.result.errors],
+        prompt_tokens=int(reply.usage.get("prompt_tokens") or 0),
+        completion_tokens=int(reply.usage.get("completion_tokens") or 0),
         latency_s=latency,
-        finish_reason=str(choice.get("finish_reason") or "stop"),
+        finish_reason=str(reply.finish_reason or "stop"),
     )
 
 
@@ -102,11 +72,14 @@ class LlamaCppNativeSystem:
             kw["tool_choice"] = "auto"
         t0 = time.perf_counter()
         resp = self.llama.create_chat_completion(**kw)
-        return _output_from_response(dict(resp), messages, time.perf_counter() - t0)
+        return output_from_reply(parse_chat_response(dict(resp)), messages, time.perf_counter() - t0)
 
 
 class OpenAIEndpointSystem:
-    """Any OpenAI-compatible chat-completions endpoint (``base_url`` ends in ``/v1``)."""
+    """Any OpenAI-compatible chat-completions endpoint (``base_url`` ends in ``/v1``), through
+    :class:`~calltune.engines.openai_remote.OpenAIRemoteEngine`. ``model``: default the
+    first one the server lists; ``api_key``: sent as a bearer token when given;
+    ``transport``: an ``httpx`` transport (tests)."""
 
     def __init__(
         self,
@@ -118,41 +91,17 @@ class OpenAIEndpointSystem:
         timeout: float = 600.0,
         transport: Any = None,
     ):
-        import httpx
-
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/v1"):
-            self.base_url += "/v1"
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        # api_key "" (not None): the endpoint gets a key only when one is given here
+        self.engine = OpenAIRemoteEngine(
+            base_url, api_key=api_key or "", model=model, timeout=timeout, transport=transport
         )
-        self.model = model or self._first_model()
+        self.base_url = self.engine.base_url
+        self.model = self.engine.model_id
         self.name = name or f"endpoint:{self.model}"
         self.max_tokens = max_tokens
 
-    def _first_model(self) -> str:
-        try:
-            r = self.client.get("/models")
-            r.raise_for_status()
-            data = r.json().get("data") or []
-            return str(data[0]["id"]) if data else "default"
-        except Exception:  # noqa: BLE001 - a server without /v1/models still works with any name
-            return "default"
-
     def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> SystemOutput:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": 0.0,
-            "max_tokens": self.max_tokens,
-        }
-        if tools:
-            body["tools"] = tools
-            body["tool_choice"] = "auto"
+        params = SamplingParams(max_tokens=self.max_tokens, temperature=0.0)
         t0 = time.perf_counter()
-        r = self.client.post("/chat/completions", json=body)
-        latency = time.perf_counter() - t0
-        if r.status_code >= 400:
-            raise EngineError(f"endpoint {self.base_url} answered {r.status_code}: {r.text[:300]}")
-        return _output_from_response(r.json(), messages, latency)
+        reply = self.engine.chat_completion(messages, tools or None, "auto" if tools else None, params)
+        return output_from_reply(reply, messages, time.perf_counter() - t0)

@@ -19,6 +19,17 @@ from typing import Any
 
 import xgrammar as xgr
 
+from ..engines.hf_tokens import default_stop_ids
+
+__all__ = [
+    "byte_tokenizer_info",
+    "default_stop_ids",
+    "from_huggingface",
+    "from_llama",
+    "llama_eog_ids",
+    "llama_pieces",
+]
+
 _LLAMA_CACHE: weakref.WeakKeyDictionary[Any, xgr.TokenizerInfo] = weakref.WeakKeyDictionary()
 _HF_CACHE: dict[tuple[int, int | None], tuple[Any, xgr.TokenizerInfo]] = {}
 
@@ -78,20 +89,6 @@ def from_llama(llama: Any) -> xgr.TokenizerInfo:
     except TypeError:
         pass
     return info
-
-
-def default_stop_ids(tokenizer: Any) -> list[int]:
-    """End-of-turn tokens a transformers tokenizer knows: the chat markers that end a turn
-    (ChatML, Llama 3, Gemma) and its ``eos_token_id``."""
-    stops: list[int] = []
-    vocab = tokenizer.get_vocab()
-    for tok in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<end_of_turn>"):
-        tid = tokenizer.convert_tokens_to_ids(tok) if tok in vocab else None
-        if isinstance(tid, int) and tid >= 0:
-            stops.append(tid)
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
-        stops.append(int(tokenizer.eos_token_id))
-    return stops
 
 
 def from_huggingface(
