@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..turn.choice import ToolChoice, parse_tool_choice, to_openai
 from ..types import ParseError, ParseResult, ToolCall
 from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
 from .decode import timing_usage
@@ -263,17 +264,17 @@ class OpenAIRemoteEngine(Engine):
         self,
         messages: Sequence[dict[str, Any]],
         tools: Sequence[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] | None = None,
+        tool_choice: ToolChoice | str | dict[str, Any] | None = None,
         params: SamplingParams | None = None,
     ) -> ChatReply:
-        """One ``/v1/chat/completions`` call; the server formats and parses. ``tool_choice``
-        may be calltune's ``"named:<tool>"``. The usage has ``latency_s``."""
+        """One ``/v1/chat/completions`` call; the server formats and parses. ``tool_choice``:
+        any spelling :func:`~calltune.turn.parse_tool_choice` reads. The usage has ``latency_s``."""
         params = params or SamplingParams()
         body: dict[str, Any] = {**self._sampling_body(params), "messages": list(messages), **self.extra_body}
         if tools:
             body["tools"] = list(tools)
         if tool_choice is not None:
-            body["tool_choice"] = _tool_choice(tool_choice)
+            body["tool_choice"] = to_openai(parse_tool_choice(tool_choice))
         t0 = time.perf_counter()
         httpx = _httpx()
         try:
@@ -300,13 +301,6 @@ class OpenAIRemoteEngine(Engine):
 
     def close(self) -> None:
         self._client.close()
-
-
-def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
-    """``"named:<tool>"`` (calltune's spelling) → OpenAI's ``{"type": "function", ...}``."""
-    if isinstance(choice, str) and choice.startswith("named:"):
-        return {"type": "function", "function": {"name": choice.split(":", 1)[1]}}
-    return choice
 
 
 @dataclass

@@ -134,7 +134,8 @@ class Constraint:
         if hf_tok is not None:
             model = getattr(engine, "model", None)
             vocab = getattr(getattr(model, "config", None), "vocab_size", None)
-            stops = sorted(set(tinfo.default_stop_ids(hf_tok)) | set(getattr(engine, "_eos", ()) or ()))
+            ids = getattr(engine, "guided_stop_ids", None)
+            stops = ids() if callable(ids) else tinfo.default_stop_ids(hf_tok)
             return self.hf_logits_processor(hf_tok, vocab_size=vocab, stop_token_ids=stops)
         raise EngineError(
             f"engine {type(engine).__name__} ({getattr(engine, 'model_id', '?')}) cannot apply guided "
