@@ -320,24 +320,33 @@ def _assemble_gemma(dest: Path) -> Path:
 
 def list_models() -> list[ModelInfo]:
     """The shipped models: name, description, whether installed, and the file path."""
-    qwen = cache_dir() / DEFAULT_MODEL_FILE
-    gemma = cache_dir() / GEMMA_MODEL_FILE
-    return [
-        ModelInfo(
-            name=DEFAULT_MODEL_NAME,
-            description="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (1.1 GB); chat + tools (hermes format)",
-            installed=qwen.is_file() or default_parts_installed(),
-            path=qwen,
-            assembled=qwen.is_file(),
+    shipped = [
+        (
+            DEFAULT_MODEL_NAME,
+            DEFAULT_MODEL_FILE,
+            "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (1.1 GB); chat + tools (hermes format)",
+            default_parts_installed,
         ),
-        ModelInfo(
-            name=GEMMA_MODEL_NAME,
-            description="Gemma 3 270M base, GGUF Q4_K_M (~250 MB); for fine-tuning demos",
-            installed=gemma.is_file() or gemma_installed(),
-            path=gemma,
-            assembled=gemma.is_file(),
+        (
+            GEMMA_MODEL_NAME,
+            GEMMA_MODEL_FILE,
+            "Gemma 3 270M base, GGUF Q4_K_M (~250 MB); for fine-tuning demos",
+            gemma_installed,
         ),
     ]
+    out = []
+    for name, file, description, parts_installed in shipped:
+        path = cache_dir() / file
+        out.append(
+            ModelInfo(
+                name=name,
+                description=description,
+                installed=path.is_file() or parts_installed(),
+                path=path,
+                assembled=path.is_file(),
+            )
+        )
+    return out
 
 
 _ALIASES = {

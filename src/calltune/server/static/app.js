@@ -1,24 +1,18 @@
 // calltune playground: a plain-JS client of the server's OpenAI API (no build step).
 "use strict";
 
+const WEATHER_TOOL = {type: "function", function: {
+  name: "get_current_weather",
+  description: "Get the current weather in a given city",
+  parameters: {type: "object", properties: {
+    location: {type: "string", description: "The city, e.g. Paris"},
+    unit: {type: "string", enum: ["celsius", "fahrenheit"]}},
+    required: ["location"]}}};
+
 const EXAMPLES = {
-  weather: [
-    {type: "function", function: {
-      name: "get_current_weather",
-      description: "Get the current weather in a given city",
-      parameters: {type: "object", properties: {
-        location: {type: "string", description: "The city, e.g. Paris"},
-        unit: {type: "string", enum: ["celsius", "fahrenheit"]}},
-        required: ["location"]}}},
-  ],
+  weather: [WEATHER_TOOL],
   weather_time: [
-    {type: "function", function: {
-      name: "get_current_weather",
-      description: "Get the current weather in a given city",
-      parameters: {type: "object", properties: {
-        location: {type: "string", description: "The city, e.g. Paris"},
-        unit: {type: "string", enum: ["celsius", "fahrenheit"]}},
-        required: ["location"]}}},
+    WEATHER_TOOL,
     {type: "function", function: {
       name: "get_local_time",
       description: "Get the current local time in a city",
