@@ -281,7 +281,6 @@ def rescore(
     output with the calls, ``raw_called``, where the turn was generated again), i.e. the same
     run without the relevance check.
     Returns the run's summary (all systems of the directory)."""
-    import inspect
 
     from .bfcl_data import load_category
     from .report import load_run
@@ -298,7 +297,6 @@ def rescore(
     cases: dict[str, BfclCase] = {}
     for cat in sorted({r["category"] for r in runs[source]}):
         cases.update({c.id: c for c in load_category(cat, data_dir)})
-    takes_names = "tool_names" in inspect.signature(format.parse).parameters
     path = Path(run_dir) / CASES_DIR / system_file_name(target)
     with path.open("w", encoding="utf-8") as fh:
         for old in runs[source]:
@@ -312,7 +310,7 @@ def rescore(
             if first_round and old.get("raw_first") is not None:
                 raw = old["raw_first"]
                 completion_tokens = int(old.get("completion_tokens_first") or completion_tokens)
-            parsed = format.parse(raw, tool_names=names) if takes_names else format.parse(raw)
+            parsed = format.parse(raw, tool_names=names)
             dropped = set() if keep_dropped else set(old.get("dropped") or [])
             if dropped:  # what the relevance check dropped stays dropped
                 parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
