@@ -33,14 +33,15 @@ def main() -> None:
     from calltune.engines import load_engine
     from calltune.engines.base import SamplingParams
     from calltune.formats import get_format
+    from calltune.formats.tokenizers import HFTokenizerAdapter
     from calltune.train.data import load_samples, tool_entries
-    from calltune.train.encode import HFTextAdapter, bos_id, sample_messages
+    from calltune.train.encode import bos_id, sample_messages
 
     t = time.time()
     eng = load_engine(a.run)
     fmt = get_format(eng.default_format or "chatglm3")
     tok = eng.hf_tokenizer
-    ad = HFTextAdapter(tok)
+    ad = HFTokenizerAdapter(tok)
     bos = bos_id(tok)
     print(f"loaded {a.run} ({eng.default_format}) in {time.time() - t:.0f}s", flush=True)
     rows = []

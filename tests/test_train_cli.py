@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -95,3 +96,114 @@ def test_synth_set_is_varied_and_from_real_functions():
         "Write a haiku about autumn.",
         "What can you do?",
     }
+
+
+def _train_command():
+    return typer.main.get_command(app).commands["train"]
+
+
+def test_every_config_field_is_an_option_with_help():
+    from dataclasses import fields
+
+    from calltune.train.config import TrainConfig
+
+    params = {p.name: p for p in _train_command().params}
+    assert set(params) == {f.name for f in fields(TrainConfig)}
+    for f in fields(TrainConfig):
+        assert params[f.name].help, f.name
+    # the names, short flags and defaults of the options that existed before they were generated
+    assert params["model"].opts == ["--model", "-m"] and params["model"].required
+    assert params["data"].opts == ["--data", "-d"] and params["data"].multiple
+    assert params["out"].opts == ["--out", "-o"] and params["format"].opts == ["--format", "-f"]
+    assert params["num_virtual_tokens"].opts == ["--prefix-tokens"]
+    assert (
+        params["merge"].opts == ["--merge"] and params["merge"].is_flag and not params["merge"].secondary_opts
+    )
+    assert params["resume"].is_flag and params["resume"].default is False
+    assert params["eta"].default == 0.2 and params["max_length"].default == 1024
+    r = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    for p in params.values():
+        assert p.opts[0] in r.stdout
+    assert "Share of the training signal from agent data." in r.stdout
+
+
+def _captured_config(monkeypatch, args):
+    import calltune.train.trainer as trainer
+
+    seen = []
+
+    def fake_train(cfg, log=None):
+        seen.append(cfg)
+        raise trainer.TrainError("stop here")
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+    r = runner.invoke(app, ["train", *args])
+    assert r.exit_code == 1 and "stop here" in r.stderr, r.output
+    return seen[0]
+
+
+def test_cli_builds_the_same_config_as_the_python_api(monkeypatch):
+    from calltune.train.config import TrainConfig
+
+    base = ["-m", "base", "-d", "a.jsonl", "-o", "runs/x"]
+    assert _captured_config(monkeypatch, base) == TrainConfig(model="base", data=["a.jsonl"], out="runs/x")
+    cfg = _captured_config(
+        monkeypatch,
+        [
+            *base,
+            "-d",
+            "b.jsonl",
+            "--method",
+            "ptuning",
+            "--general",
+            "chat.jsonl",
+            "--eta",
+            "0.5",
+            "--max-steps",
+            "7",
+            "--lr",
+            "0.001",
+            "--prefix-tokens",
+            "8",
+            "--collate",
+            "pad",
+            "--resume",
+            "--skip-invalid",
+            "--no-progress",
+            "--lora-dropout",
+            "0.1",
+            "--gguf-file",
+            "m.gguf",
+        ],
+    )
+    assert cfg == TrainConfig(
+        model="base",
+        data=["a.jsonl", "b.jsonl"],
+        out="runs/x",
+        method="ptuning",
+        general=["chat.jsonl"],
+        eta=0.5,
+        max_steps=7,
+        lr=0.001,
+        num_virtual_tokens=8,
+        collate="pad",
+        resume=True,
+        skip_invalid=True,
+        progress=False,
+        lora_dropout=0.1,
+        gguf_file="m.gguf",
+    )
+
+
+def test_generated_options_need_help():
+    from dataclasses import dataclass, field
+
+    from calltune.train.dataclass_cli import config_command
+
+    @dataclass
+    class NoHelp:
+        x: int = field(default=1)
+
+    with pytest.raises(TypeError, match="field 'x' has no help"):
+        config_command(NoHelp, lambda c: None)

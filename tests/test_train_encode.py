@@ -236,18 +236,61 @@ def test_ids_equal_the_engine_string_path(tok):
         assert e.input_ids == ref
 
 
-def test_training_adapter_matches_the_inference_adapter(tok):
+def test_training_uses_the_inference_adapter(tok):
     from calltune.formats.tokenizers import HFTokenizerAdapter
-    from calltune.train.encode import HFTextAdapter, as_adapter
+    from calltune.train.encode import as_adapter
     from calltune.train.synth import generate
 
-    assert isinstance(as_adapter(tok), HFTokenizerAdapter)
-    plain, inference = HFTextAdapter(tok), HFTokenizerAdapter(tok)
+    ad = as_adapter(tok)
+    assert isinstance(ad, HFTokenizerAdapter) and as_adapter(ad) is ad
+    inference = HFTokenizerAdapter(tok)
     for s in generate(5, seed=4):
-        e1 = encode_sample(s, plain)
+        e1 = encode_sample(s, tok)
         e2 = encode_sample(s, inference)
         assert e1.input_ids == e2.input_ids and e1.labels == e2.labels
-        assert e1.input_ids[0] == tok.bos_token_id  # BOS found through the adapter's tokenizer
+        assert e2.input_ids[0] == tok.bos_token_id  # BOS found through the adapter's tokenizer
+        # plain text encodes as the tokenizer does with special tokens split (no marker injected)
+        text = s["conversations"][0]["content"]
+        assert inference.encode_text(text) == tok.encode(
+            text, add_special_tokens=False, split_special_tokens=True
+        )
+
+
+TOOL_SAMPLE = {
+    "tools": [ADD],
+    "conversations": [
+        {"role": "user", "content": "2+3?"},
+        {"role": "tool", "name": "add", "parameters": {"a": 2, "b": 3}, "observation": 5},
+        {"role": "assistant", "content": "5"},
+    ],
+}
+
+
+def test_missing_role_markers_raise_instead_of_encoding_them_as_text():
+    from calltune.train.encode import MissingMarkersError
+
+    raw = fresh_tokenizer()  # Gemma 3's tokenizer: no <|user|>, <|observation|>, ...
+    n = len(raw)
+    with pytest.raises(EncodeError, match=r"<\|observation\|>.*add_format_tokens") as ei:
+        encode_sample(TOOL_SAMPLE, raw)
+    assert isinstance(ei.value, MissingMarkersError)
+    assert ei.value.missing == ["<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
+    assert len(raw) == n  # nothing added behind the caller's back
+    # a data set fails as a whole instead of dropping every sample
+    with pytest.raises(MissingMarkersError):
+        encode_dataset([TOOL_SAMPLE], raw)
+
+
+def test_missing_role_markers_are_added_when_asked(tok):
+    raw = fresh_tokenizer()
+    e = encode_sample(TOOL_SAMPLE, raw, add_missing_markers=True)
+    assert missing_special_tokens(raw, "chatglm3") == []
+    assert len(raw) == len(tok)
+    obs = raw.convert_tokens_to_ids("<|observation|>")
+    assert e.input_ids.count(obs) == 1  # the stop after the call, as one special id
+    assert e.labels[e.input_ids.index(obs)] == obs
+    # the same ids as with the markers added up front (the training path)
+    assert e.input_ids == encode_sample(TOOL_SAMPLE, tok).input_ids
 
 
 def test_truncation_cuts_at_a_message_boundary(tok):

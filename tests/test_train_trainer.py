@@ -16,7 +16,7 @@ from train_helpers import save_tiny
 from calltune.train.artifacts import load_trained
 from calltune.train.data import write_samples
 from calltune.train.synth import generate
-from calltune.train.trainer import TrainConfig, TrainError, train
+from calltune.train.trainer import TrainConfig, Trainer, TrainError, train
 
 # needs the real 262k-token Gemma 3 tokenizer (~10 s to load, ~30 s the first time)
 pytestmark = pytest.mark.slow
@@ -158,6 +158,38 @@ def test_full_finetune_and_mixture_is_logged(setup):
     meta = json.loads((Path(c.out) / "calltune.json").read_text())
     assert meta["adapter"] is False and meta["method"] == "full"
     assert (Path(c.out) / "model.safetensors").is_file()
+
+
+def test_trainer_hooks_can_be_overridden(setup):
+    class Recording(Trainer):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.micro_batches = 0
+            self.checkpoints: list[int] = []
+
+        def prepare_data(self):
+            super().prepare_data()
+            self.train_items = self.train_items[:4]  # a hook's result is what later hooks use
+
+        def training_step(self, batch):
+            self.micro_batches += 1
+            return super().training_step(batch)
+
+        def save_checkpoint(self):
+            self.checkpoints.append(self.state.step)
+            super().save_checkpoint()
+
+    lines: list[str] = []
+    t = Recording(
+        cfg(setup, "hooks", max_steps=3, batch_size=1, grad_accum=2, save_every=1, collate="pad"),
+        lines.append,
+    )
+    r = t.train()
+    assert r.steps == 3 and t.micro_batches == 6  # grad_accum micro-batches per optimizer step
+    assert t.checkpoints == [1, 2]  # not at the last step: the final output follows
+    assert sorted(p.name for p in (Path(t.out) / "checkpoints").iterdir()) == ["step-1", "step-2"]
+    assert any(x.startswith("method lora: ") for x in lines)
+    assert r.summary["encode"]["samples"] == 24 and len(t.train_items) == 4
 
 
 @pytest.mark.slow

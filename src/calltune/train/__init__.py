@@ -19,6 +19,8 @@ __all__ = [
     "MixReport",
     "Record",
     "TrainConfig",
+    "TrainResult",
+    "Trainer",
     "check_records",
     "encode_sample",
     "load_records",
@@ -36,7 +38,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("train", "TrainConfig", "TrainResult"):
+    if name in ("train", "Trainer", "TrainConfig", "TrainResult"):
         from . import trainer
 
         return getattr(trainer, name)

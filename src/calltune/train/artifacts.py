@@ -10,6 +10,7 @@ A training output directory (``runs/x``) holds:
      "gguf_file": "<the base's GGUF file name (adapters only)>", "adapter": true,
      "method": "lora", "merged": false, "added_tokens": ["<|user|>", ...]}
 
+``save_output`` writes one at the end of training (with ``train_summary.json``);
 ``load_trained(path)`` returns ``(model, tokenizer, meta)`` from such a directory; the
 transformers engine uses it so that ``calltune run --model runs/x`` works.
 """
@@ -18,7 +19,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .config import TrainError
+from .encode import bos_id, get_format_obj
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 META_FILE = "calltune.json"
 BUILTIN_GGUF = {"gemma-270m", "gemma3-270m", "gemma"}
@@ -105,6 +112,66 @@ def merge_adapter(
     meta = {"format": format, "base_model": b, "adapter": False, "method": "lora", "merged": True}
     write_meta(out, meta)
     return out
+
+
+def save_output(
+    model: Any,
+    tok: Any,
+    cfg: TrainConfig,
+    added: list[str],
+    out: Path,
+    summary: dict[str, Any],
+    acc: Any = None,
+) -> None:
+    """Write the model/adapter, tokenizer, ``calltune.json`` and ``train_summary.json``."""
+    out.mkdir(parents=True, exist_ok=True)
+    base, gguf = resolve_base(cfg.model, cfg.gguf_file)
+    save = acc.save if acc is not None else None
+    merged = False
+    if cfg.method == "full":
+        model.save_pretrained(str(out), save_function=save) if save else model.save_pretrained(str(out))
+    else:
+        if cfg.merge:
+            if cfg.method != "lora":
+                raise TrainError("--merge needs --method lora (a prefix cannot be merged into the weights)")
+            model.save_pretrained(str(out / "adapter"), save_embedding_layers=False)
+            save_tokenizer(tok, out / "adapter")
+            merged_model = model.merge_and_unload()
+            merged_model.save_pretrained(str(out))
+            merged = True
+        elif cfg.method == "lora":
+            # new marker rows live in the adapter (trainable tokens): no need for the whole embedding
+            model.save_pretrained(str(out), save_embedding_layers=False)
+        else:
+            model.save_pretrained(str(out))
+    save_tokenizer(tok, out)
+    meta: dict[str, Any] = {
+        "format": getattr(get_format_obj(cfg.format), "name", cfg.format),
+        "base_model": base,
+        "adapter": cfg.method != "full" and not merged,
+        "method": cfg.method,
+        "merged": merged,
+        "added_tokens": added,
+    }
+    if gguf and meta["adapter"]:
+        # the base the adapter goes on is a GGUF file in base_model's directory (a full or merged
+        # model is saved as safetensors in OUT: no gguf_file, which would name a file in OUT)
+        meta["gguf_file"] = gguf
+    write_meta(out, meta)
+    (out / "train_summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n"
+    )
+
+
+def save_tokenizer(tok: Any, out: Path) -> None:
+    """Save the tokenizer; record ``add_bos_token`` when the model wants BOS (training put it
+    in front of every sample, so inference must too)."""
+    tok.save_pretrained(str(out))
+    if bos_id(tok) is not None:
+        f = out / "tokenizer_config.json"
+        d = json.loads(f.read_text(encoding="utf-8"))
+        d["add_bos_token"] = True
+        f.write_text(json.dumps(d, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:

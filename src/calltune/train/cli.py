@@ -11,6 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .config import TrainConfig, TrainError
+from .dataclass_cli import config_command
+
 out = Console()
 err = Console(stderr=True)
 
@@ -142,119 +145,16 @@ def data_synth(
     out.print(f"wrote {a} training and {b} test samples to {outdir}")
 
 
-def train_cmd(
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="Base model: HF dir or hub id, a .gguf file, or gemma-270m.")
-    ],
-    data: Annotated[
-        list[Path], typer.Option("--data", "-d", help="Agent (tool-use) data, seed format (repeatable).")
-    ],
-    out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Output directory (model/adapter, tokenizer, calltune.json).")
-    ],
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="Chat format used for training and inference.")
-    ] = "chatglm3",
-    method: Annotated[
-        str, typer.Option("--method", help="lora | ptuning (P-Tuning v2 = prefix tuning) | full")
-    ] = "lora",
-    general: Annotated[
-        list[Path] | None, typer.Option("--general", help="General chat data to mix in (AgentTuning).")
-    ] = None,
-    eta: Annotated[float, typer.Option("--eta", help="Share of the training signal from agent data.")] = 0.2,
-    mix_by: Annotated[str, typer.Option("--mix-by", help="tokens (trained tokens) | samples")] = "tokens",
-    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
-    max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="Optimizer steps (overrides --epochs).")
-    ] = None,
-    lr: Annotated[
-        float | None, typer.Option("--lr", help="Default: full 5e-5, lora 2e-4, ptuning 1e-2.")
-    ] = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Rows (packs or samples) per micro-batch per process.")
-    ] = 4,
-    grad_accum: Annotated[int, typer.Option("--grad-accum", help="Micro-batches per optimizer step.")] = 4,
-    max_length: Annotated[
-        int, typer.Option("--max-length", help="Longest sample / packed row, tokens.")
-    ] = 1024,
-    collate: Annotated[
-        str, typer.Option("--collate", help="auto | pack | pad (dynamic) | max (seed: pad to max-length)")
-    ] = "auto",
-    loss: Annotated[
-        str, typer.Option("--loss", help="labelled (LM head on labelled positions only) | full")
-    ] = "labelled",
-    eval_ratio: Annotated[
-        float, typer.Option("--eval-ratio", help="Share of agent data held out for eval loss.")
-    ] = 0.05,
-    eval_data: Annotated[
-        list[Path] | None, typer.Option("--eval-data", help="Eval data file (instead of --eval-ratio).")
-    ] = None,
-    eval_every: Annotated[int, typer.Option("--eval-every")] = 50,
-    save_every: Annotated[
-        int, typer.Option("--save-every", help="Checkpoint every N steps (0: never).")
-    ] = 100,
-    lora_r: Annotated[int, typer.Option("--lora-r")] = 16,
-    lora_alpha: Annotated[int, typer.Option("--lora-alpha")] = 32,
-    lora_targets: Annotated[
-        str, typer.Option("--lora-targets", help="all-linear or comma-separated module names")
-    ] = "all-linear",
-    prefix_tokens: Annotated[int, typer.Option("--prefix-tokens", help="P-Tuning v2 virtual tokens.")] = 16,
-    precision: Annotated[
-        str, typer.Option("--precision", help="auto (bf16 where supported) | bf16 | fp16 | fp32")
-    ] = "auto",
-    gradient_checkpointing: Annotated[bool, typer.Option("--gradient-checkpointing")] = False,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue from the latest checkpoint in --out.")
-    ] = False,
-    merge: Annotated[
-        bool, typer.Option("--merge", help="Write a merged model (LoRA); the adapter goes to OUT/adapter.")
-    ] = False,
-    skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Drop invalid samples (counted) instead of failing.")
-    ] = False,
-) -> None:
+def _run_train(cfg: TrainConfig) -> None:
     """Fine-tune a model for tool use (inference-exact masks, packing, labelled-positions loss).
 
     Runs as is or under ``accelerate launch`` (see examples/accelerate/).
     """
     from .data import DataError
     from .mixing import MixError
-    from .trainer import TrainConfig, TrainError, train
+    from .trainer import train
     from .validate import InvalidDataError
 
-    cfg = TrainConfig(
-        model=model,
-        data=[str(p) for p in data],
-        out=str(out_dir),
-        format=format,
-        method=method,
-        general=[str(p) for p in general or []],
-        eta=eta,
-        mix_by=mix_by,
-        epochs=epochs,
-        max_steps=max_steps,
-        lr=lr,
-        batch_size=batch_size,
-        grad_accum=grad_accum,
-        max_length=max_length,
-        collate=collate,
-        loss=loss,
-        eval_ratio=eval_ratio,
-        eval_data=[str(p) for p in eval_data or []],
-        eval_every=eval_every,
-        save_every=save_every,
-        lora_r=lora_r,
-        lora_alpha=lora_alpha,
-        lora_targets=lora_targets,
-        num_virtual_tokens=prefix_tokens,
-        precision=precision,
-        gradient_checkpointing=gradient_checkpointing,
-        seed=seed,
-        resume=resume,
-        merge=merge,
-        skip_invalid=skip_invalid,
-    )
     try:
         res = train(cfg, log=lambda m: err.print(m, highlight=False))
     except (DataError, InvalidDataError, MixError, TrainError, FileNotFoundError) as e:
@@ -267,8 +167,12 @@ def train_cmd(
         f"loss {res.first_loss if res.first_loss is None else round(res.first_loss, 4)} → "
         f"{res.last_loss if res.last_loss is None else round(res.last_loss, 4)}"
         + (f", eval loss {res.eval_loss:.4f}" if res.eval_loss is not None else "")
-        + f"\nuse it: calltune run --model {out_dir}"
+        + f"\nuse it: calltune run --model {cfg.out}"
     )
+
+
+#: ``calltune train``: one option per :class:`~calltune.train.config.TrainConfig` field
+train_cmd = config_command(TrainConfig, _run_train)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import CalltuneError
 from ..messages import MessageError, normalize_messages
 from .data import DataError, iter_records, openai_tools, tool_entries, tool_function, write_samples
-from ..errors import CalltuneError
 
 
 class ConvertError(CalltuneError, ValueError):

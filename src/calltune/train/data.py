@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
 from ..errors import CalltuneError
 
 ROLES = ("system", "user", "assistant", "tool")

@@ -10,6 +10,10 @@ so the role token that follows a trained message (``<|user|>`` / ``<|observation
 is trained: that is how the model learns to stop. When the last message is trained,
 the format's turn-over stop marker is appended so that the end of the dialogue teaches
 stopping too.
+
+Role markers are always their single special-token ids: a tokenizer that lacks some of the
+format's markers raises :class:`MissingMarkersError` (add them with :func:`add_format_tokens`,
+as training does) instead of spelling them as text.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .convert import seed_to_openai
 from ..errors import CalltuneError
+from ..formats.tokenizers import HFTokenizerAdapter
+from .convert import seed_to_openai
 
 IGNORE = -100
 
@@ -29,31 +34,23 @@ class EncodeError(CalltuneError, ValueError):
     """A sample that cannot be encoded."""
 
 
-class HFTextAdapter:
-    """TokenizerAdapter over a transformers tokenizer, as training uses it.
+class MissingMarkersError(EncodeError):
+    """The tokenizer lacks some of the format's role markers as single tokens.
 
-    ``encode_text`` encodes plain text with ``split_special_tokens=True``: a special-token
-    string in user text (``<|observation|>``, ``<bos>``) never becomes its special id, while
-    ordinary added tokens (Gemma's ``\n`` and whitespace runs) tokenize normally — so the ids
-    equal ``tokenizer(rendered_text, add_special_tokens=False)`` whenever the text holds no
-    injected marker, i.e. exactly what the transformers engine feeds the model.
-    """
+    Encoding them as text would train only a fragment of the stop marker and let user text
+    spell a marker; the markers have to be added first (:func:`add_format_tokens`)."""
 
-    def __init__(self, tok: Any):
-        self.tokenizer = tok
-
-    def encode_text(self, text: str) -> list[int]:
-        if not text:
-            return []
-        return list(self.tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
-
-    def special_id(self, marker: str) -> int | None:
-        tid = self.tokenizer.convert_tokens_to_ids(marker)
-        if tid is None or isinstance(tid, list):
-            return None
-        if tid == self.tokenizer.unk_token_id and marker != self.tokenizer.unk_token:
-            return None
-        return int(tid) if self.tokenizer.convert_ids_to_tokens(int(tid)) == marker else None
+    def __init__(self, missing: Sequence[str], format_name: str, can_add: bool = True):
+        self.missing = list(missing)
+        how = (
+            "add them first with calltune.train.encode.add_format_tokens(tokenizer, format, model) "
+            "(it also resizes the model's embeddings), or pass add_missing_markers=True"
+            if can_add
+            else "this tokenizer cannot add tokens; use a tokenizer that has them"
+        )
+        super().__init__(
+            f"the tokenizer has no single token for the {format_name} role markers {self.missing}: {how}"
+        )
 
 
 _ADAPTERS: weakref.WeakKeyDictionary[Any, tuple[int, Any]] = weakref.WeakKeyDictionary()
@@ -67,10 +64,6 @@ def as_adapter(tokenizer: Any) -> Any:
     """
     if hasattr(tokenizer, "encode_text") and hasattr(tokenizer, "special_id"):
         return tokenizer
-    try:
-        from ..formats.tokenizers import HFTokenizerAdapter
-    except ImportError:  # pragma: no cover - formats always ships it
-        return HFTextAdapter(tokenizer)
     try:
         hit = _ADAPTERS.get(tokenizer)
     except TypeError:  # not weak-referenceable
@@ -132,13 +125,42 @@ def add_format_tokens(tokenizer: Any, format: Any, model: Any | None = None) -> 
     if not missing:
         return []
     if hf is None:
-        raise EncodeError(f"the tokenizer lacks the format's markers {missing} and cannot add tokens")
+        raise MissingMarkersError(missing, _format_name(format), can_add=False)
     hf.add_special_tokens({"extra_special_tokens": missing}, replace_extra_special_tokens=False)
     if model is not None:
         emb = model.get_input_embeddings()
         if emb.weight.shape[0] < len(hf):
             model.resize_token_embeddings(len(hf), mean_resizing=True)
     return missing
+
+
+def marker_adapter(tokenizer: Any, format: Any, add_missing_markers: bool = False) -> Any:
+    """The TokenizerAdapter for ``tokenizer`` once every role marker of ``format`` is a single token.
+
+    Missing markers raise :class:`MissingMarkersError` (naming them and
+    :func:`add_format_tokens`), or are added to the tokenizer when ``add_missing_markers``
+    (the model's embeddings must then be resized to ``len(tokenizer)`` before training).
+    """
+    missing = missing_special_tokens(tokenizer, format)
+    if missing and add_missing_markers:
+        add_format_tokens(tokenizer, format)
+        hf = _hf_tokenizer(tokenizer)
+        tokenizer = hf if hf is not None else tokenizer  # a fresh adapter sees the new tokens
+        missing = missing_special_tokens(tokenizer, format)
+    if missing:
+        raise MissingMarkersError(missing, _format_name(format), can_add=_hf_tokenizer(tokenizer) is not None)
+    return as_adapter(tokenizer)
+
+
+def _format_name(format: Any) -> str:
+    return str(getattr(get_format_obj(format), "name", format))
+
+
+def _marker_id(ad: Any, marker: str, fmt: Any) -> int:
+    sid = ad.special_id(marker)
+    if sid is None:  # a role marker is never encoded as text
+        raise MissingMarkersError([marker], _format_name(fmt))
+    return int(sid)
 
 
 @dataclass
@@ -197,6 +219,7 @@ def encode_sample(
     format: Any = "chatglm3",
     max_length: int | None = None,
     add_bos: bool | None = None,
+    add_missing_markers: bool = False,
 ) -> EncodedSample:
     """Encode one seed sample into ``input_ids`` and ``labels`` (see the module docstring).
 
@@ -205,9 +228,14 @@ def encode_sample(
     ``max_length``: longer samples are cut at the last message boundary that fits (keeping
     the role token after it, so the stop is still learnt); ``truncated`` says so. A sample
     whose cut leaves no trained token raises :class:`EncodeError`.
+
+    Every role marker is encoded as its single special-token id, never as text: a tokenizer
+    that lacks some of the format's markers raises :class:`MissingMarkersError` (an
+    :class:`EncodeError` naming them), unless ``add_missing_markers`` adds them to it (see
+    :func:`marker_adapter`; training adds them with :func:`add_format_tokens`).
     """
     fmt = get_format_obj(format)
-    ad = as_adapter(tokenizer)
+    ad = marker_adapter(tokenizer, fmt, add_missing_markers)
     messages, tools = sample_messages(sample)
     segs = fmt.segments(messages, tools or None, add_generation_prompt=False)
     # message boundaries: the index of each role marker (a special segment)
@@ -222,6 +250,7 @@ def encode_sample(
         if not seg.text:
             continue
         if seg.special:
+            _marker_id(ad, seg.text, fmt)
             boundaries.append(len(ids))
         pid, pmask = fmt.encode_segments([seg], ad)
         ids.extend(pid)
@@ -230,11 +259,9 @@ def encode_sample(
     if mask and mask[-1]:
         stop = _stop_marker(fmt)
         if stop is not None and not text.rstrip().endswith(stop):
-            sid = ad.special_id(stop)
-            piece = [sid] if sid is not None else ad.encode_text(stop)
             boundaries.append(len(ids))
-            ids.extend(piece)
-            mask.extend([False] * len(piece))
+            ids.append(_marker_id(ad, stop, fmt))
+            mask.append(False)
     labels = shift_labels(ids, mask)
     n = len(ids)
     if max_length is not None and n > max_length:
@@ -270,14 +297,20 @@ def encode_dataset(
     max_length: int | None = None,
     locations: Sequence[str] | None = None,
 ) -> tuple[list[EncodedSample], EncodeStats]:
-    """Encode many samples; truncations and drops are counted (and listed) in the stats."""
+    """Encode many samples; truncations and drops are counted (and listed) in the stats.
+
+    A tokenizer without the format's role markers raises :class:`MissingMarkersError`
+    (it would fail every sample, so nothing is dropped for it)."""
     fmt = get_format_obj(format)
+    marker_adapter(tokenizer, fmt)
     out: list[EncodedSample] = []
     st = EncodeStats()
     for i, s in enumerate(samples):
         where = locations[i] if locations else f"sample {i}"
         try:
             e = encode_sample(s, tokenizer, fmt, max_length=max_length)
+        except MissingMarkersError:
+            raise
         except EncodeError as err:
             st.dropped += 1
             st.problems.append(f"{where}: dropped: {err}")

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
+
 from ..errors import CalltuneError
 
 T = TypeVar("T")

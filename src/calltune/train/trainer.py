@@ -9,6 +9,12 @@ same loop runs single-process or under ``accelerate launch`` (DDP, FSDP, DeepSpe
 Defaults follow the seed/AgentTuning recipe: AdamW, cosine schedule, 2 % warm-up,
 lr 5e-5 for full fine-tuning (LoRA 2e-4, prefix tuning 1e-2), gradient accumulation
 to an effective batch, bf16 where the accelerator supports it.
+
+:class:`Trainer` runs it in small overridable steps (as transformers' ``Trainer`` does):
+``load_tokenizer`` → ``prepare_data`` → ``build_model`` (``load_base_model`` +
+``apply_method``) → ``create_optimizer`` / ``create_scheduler`` → ``resume`` → per batch
+``training_step``, per optimizer step ``on_step_end`` (log, ``evaluate``,
+``save_checkpoint``) → ``save_model``. :func:`train` is ``Trainer(cfg, log).train()``.
 """
 
 from __future__ import annotations
@@ -17,95 +23,36 @@ import json
 import math
 import os
 import random
-import shutil
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .artifacts import load_model, load_tokenizer, resolve_base, write_meta
-from .collate import MODES, Collator, make_units
-from .data import load_records
-from .encode import IGNORE, EncodedSample, add_format_tokens, bos_id, encode_dataset, get_format_obj
-from .loss import LOSS_MODES, lm_loss
-from .mixing import mix
+from .artifacts import load_model, load_tokenizer, save_output, save_tokenizer
+from .checkpoints import checkpoint_dir, latest_checkpoint, prune_checkpoints, read_state, write_state
+from .collate import Collator, make_units
+from .config import DEFAULT_LR, METHODS, TrainConfig, TrainError, TrainResult
+from .data import Record, load_records
+from .encode import EncodedSample, EncodeStats, add_format_tokens, encode_dataset, get_format_obj
+from .loss import lm_loss
+from .methods import apply_method
+from .mixing import MixReport, mix
+from .progress import StepProgress
 from .validate import filter_valid
-from ..errors import CalltuneError
 
-METHODS = ("full", "lora", "ptuning")
-DEFAULT_LR = {"full": 5e-5, "lora": 2e-4, "ptuning": 1e-2}
-
-
-class TrainError(CalltuneError, ValueError):
-    pass
-
-
-@dataclass
-class TrainConfig:
-    model: str
-    data: list[str]
-    out: str
-    format: str = "chatglm3"
-    method: str = "lora"
-    gguf_file: str | None = None
-    general: list[str] = field(default_factory=list)
-    eta: float = 0.2
-    mix_by: str = "tokens"
-    epochs: float = 1.0
-    max_steps: int | None = None
-    lr: float | None = None
-    batch_size: int = 4
-    grad_accum: int = 4
-    max_length: int = 1024
-    collate: str = "auto"  # auto (pack; pad for ptuning) | pack | pad | max
-    loss: str = "labelled"  # labelled | full
-    warmup_ratio: float = 0.02
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    eval_ratio: float = 0.05
-    eval_data: list[str] = field(default_factory=list)
-    eval_every: int = 50
-    save_every: int = 100
-    save_total_limit: int = 2
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: str = "all-linear"
-    num_virtual_tokens: int = 16
-    precision: str = "auto"  # auto | bf16 | fp16 | fp32
-    gradient_checkpointing: bool = False
-    seed: int = 0
-    resume: bool | str = False
-    merge: bool = False
-    skip_invalid: bool = False
-    progress: bool = True
-    log_every: int = 1
-
-    def resolved_lr(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.method]
-
-    def resolved_collate(self) -> str:
-        if self.collate != "auto":
-            return self.collate
-        # prefix tuning passes a KV cache, which disables position-id packing isolation
-        return "pad" if self.method == "ptuning" else "pack"
-
-
-@dataclass
-class TrainResult:
-    out: str
-    steps: int
-    seconds: float
-    tokens: int
-    label_tokens: int
-    tokens_per_s: float
-    first_loss: float | None
-    last_loss: float | None
-    eval_loss: float | None
-    history: list[dict[str, Any]]
-    summary: dict[str, Any]
-    is_main_process: bool = True
+__all__ = [
+    "DEFAULT_LR",
+    "METHODS",
+    "TrainConfig",
+    "TrainError",
+    "TrainResult",
+    "TrainState",
+    "Trainer",
+    "save_output",
+    "save_tokenizer",
+    "train",
+]
 
 
 def _precision(p: str) -> str:
@@ -118,421 +65,441 @@ def _precision(p: str) -> str:
     return {"fp32": "no", "no": "no", "bf16": "bf16", "fp16": "fp16"}[p]
 
 
-def _read_split(paths: list[str], skip_invalid: bool, log: Callable[[str], None]) -> list[Any]:
-    records = load_records(paths)
-    keep, rep = filter_valid(records, skip_invalid=skip_invalid)
-    if rep.invalid:
-        log(f"dropped {rep.invalid} invalid samples of {rep.total} (--skip-invalid)")
-    return keep
+@dataclass
+class TrainState:
+    """Where the run is: optimizer steps, micro-batches consumed, tokens and losses so far."""
+
+    step: int = 0
+    batches_done: int = 0
+    tokens: int = 0
+    label_tokens: int = 0
+    first_loss: float | None = None
+    last_loss: float | None = None
+    eval_loss: float | None = None
 
 
-def _apply_method(model: Any, cfg: TrainConfig, new_token_ids: list[int]) -> Any:
-    if cfg.method == "full":
-        for p in model.parameters():
-            p.requires_grad_(True)
-        return model
-    from peft import LoraConfig, PrefixTuningConfig, get_peft_model
+class Trainer:
+    """One training run of ``config``; ``log`` receives the progress lines (main process only).
 
-    if cfg.method == "lora":
-        targets: Any = cfg.lora_targets if cfg.lora_targets == "all-linear" else cfg.lora_targets.split(",")
-        pcfg = LoraConfig(
-            task_type="CAUSAL_LM",
-            r=cfg.lora_r,
-            lora_alpha=cfg.lora_alpha,
-            lora_dropout=cfg.lora_dropout,
-            target_modules=targets,
-            # new role markers get trainable embedding rows (tied LM-head rows follow)
-            trainable_token_indices=list(new_token_ids) or None,
+    Override a hook to change one step; the attributes it sets are what later hooks read.
+    """
+
+    def __init__(self, config: TrainConfig, log: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.out = Path(config.out)
+        self.state = TrainState()
+        self.history: list[dict[str, Any]] = []
+        self._print = log or print
+        self.acc: Any = None
+        self.format: Any = None
+        self.tokenizer: Any = None
+        self.added_tokens: list[str] = []
+        self.new_token_ids: list[int] = []
+        self.train_items: list[EncodedSample] = []
+        self.eval_items: list[EncodedSample] = []
+        self.encode_stats: EncodeStats | None = None
+        self.mix_report: MixReport | None = None
+        self.model: Any = None
+        self.optimizer: Any = None
+        self.scheduler: Any = None
+        self.train_loader: Any = None
+        self.eval_loader: Any = None
+        self.total_steps = 0
+        self.n_trainable = 0
+        self._t0 = 0.0
+        self._window: Any = None  # loss*n, n, tokens of the micro-batches since the last optimizer step
+        self._bar = StepProgress(0, enabled=False)
+
+    # ------------------------------------------------------------------ the run
+
+    def train(self) -> TrainResult:
+        """Run every step and write the output directory (see :mod:`calltune.train.artifacts`)."""
+        from accelerate.utils import set_seed
+
+        cfg = self.config
+        cfg.check()
+        self.acc = self.create_accelerator()
+        set_seed(cfg.seed)
+        self.format = get_format_obj(cfg.format)
+        t_load = time.time()
+        self.load_tokenizer()
+        self.prepare_data()
+        self.model = self.build_model(t_load)
+        self.prepare()
+        self.resume()
+        self.open_log()
+        seconds = self.train_loop()
+        st = self.state
+        st.eval_loss = self.evaluate()
+        if st.eval_loss is not None:
+            self.log(f"eval loss {st.eval_loss:.4f} on {len(self.eval_items)} held-out samples")
+            self.log_row({"step": st.step, "eval_loss": st.eval_loss})
+        self.acc.wait_for_everyone()
+        summary = self.summary(seconds)
+        if self.is_main:
+            self.save_model(summary)
+            self.log(f"wrote {self.out} ({st.step} steps, {seconds:.0f}s, {summary['tokens_per_s']} tok/s)")
+        self.acc.wait_for_everyone()
+        return TrainResult(
+            out=str(self.out),
+            steps=st.step,
+            seconds=seconds,
+            tokens=st.tokens,
+            label_tokens=st.label_tokens,
+            tokens_per_s=summary["tokens_per_s"] or 0.0,
+            first_loss=st.first_loss,
+            last_loss=st.last_loss,
+            eval_loss=st.eval_loss,
+            history=self.history,
+            summary=summary,
+            is_main_process=self.is_main,
         )
-    elif cfg.method == "ptuning":
-        pcfg = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=cfg.num_virtual_tokens)
-    else:
-        raise TrainError(f"unknown method {cfg.method!r}; choose one of {', '.join(METHODS)}")
-    return get_peft_model(model, pcfg)
 
+    @property
+    def is_main(self) -> bool:
+        return self.acc is None or self.acc.is_main_process
 
-def _latest_checkpoint(out: Path) -> Path | None:
-    ck = out / "checkpoints"
-    if not ck.is_dir():
-        return None
-    steps = sorted(
-        (int(p.name.split("-")[1]), p) for p in ck.glob("step-*") if (p / "trainer_state.json").is_file()
-    )
-    return steps[-1][1] if steps else None
+    def log(self, msg: str) -> None:
+        if self.is_main:
+            self._print(msg)
 
+    def create_accelerator(self) -> Any:
+        import torch
+        from accelerate import Accelerator
 
-def train(cfg: TrainConfig, log: Callable[[str], None] | None = None) -> TrainResult:
-    """Train and write the output directory (see :mod:`calltune.train.artifacts`)."""
-    import torch
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-    from torch.utils.data import DataLoader
-    from transformers import get_cosine_schedule_with_warmup
-
-    if cfg.method not in METHODS:
-        raise TrainError(f"unknown method {cfg.method!r}; choose one of {', '.join(METHODS)}")
-    mode = cfg.resolved_collate()
-    if mode not in MODES:
-        raise TrainError(f"unknown --collate {mode!r}; choose one of auto, {', '.join(MODES)}")
-    if cfg.loss not in LOSS_MODES:
-        raise TrainError(f"unknown --loss {cfg.loss!r}; choose one of {', '.join(LOSS_MODES)}")
-    if cfg.mix_by not in ("tokens", "samples"):
-        raise TrainError(f"unknown --mix-by {cfg.mix_by!r}; choose tokens or samples")
-    if cfg.method == "ptuning" and mode == "pack":
-        raise TrainError(
-            "prefix tuning cannot use packing (its KV prefix disables packed-sample isolation); use --collate pad"
+        # on a machine without an accelerator, say so: processes started by torchrun (accelerate's
+        # multi-process launcher) then form a gloo process group on the CPU
+        acc = Accelerator(
+            gradient_accumulation_steps=self.config.grad_accum,
+            mixed_precision=_precision(self.config.precision),
+            cpu=not torch.cuda.is_available(),
         )
-    # on a machine without an accelerator, say so: processes started by torchrun (accelerate's
-    # multi-process launcher) then form a gloo process group on the CPU
-    acc = Accelerator(
-        gradient_accumulation_steps=cfg.grad_accum,
-        mixed_precision=_precision(cfg.precision),
-        cpu=not torch.cuda.is_available(),
-    )
-    main = acc.is_main_process
-    if (
-        acc.num_processes == 1
-        and os.environ.get("MASTER_PORT")
-        and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
-    ):
-        # `accelerate launch --cpu --num_processes N` needs mpirun (--mpirun_hostfile) to start N processes
-        (log or print)(
-            "note: accelerate started one CPU process; for N CPU processes without MPI use "
-            "`accelerate launch --multi_gpu --num_processes N` or --config_file examples/accelerate/ddp_cpu.yaml"
+        if (
+            acc.num_processes == 1
+            and os.environ.get("MASTER_PORT")
+            and os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
+        ):
+            # `accelerate launch --cpu --num_processes N` needs mpirun (--mpirun_hostfile) to start N processes
+            self._print(
+                "note: accelerate started one CPU process; for N CPU processes without MPI use "
+                "`accelerate launch --multi_gpu --num_processes N` or --config_file examples/accelerate/ddp_cpu.yaml"
+            )
+        return acc
+
+    # ------------------------------------------------------------------ data
+
+    def load_tokenizer(self) -> Any:
+        """The base tokenizer with the format's missing role markers added as special tokens."""
+        tok = load_tokenizer(self.config.model, self.config.gguf_file)
+        self.added_tokens = add_format_tokens(tok, self.format)
+        self.new_token_ids = [tok.convert_tokens_to_ids(t) for t in self.added_tokens]
+        if self.added_tokens:
+            self.log(
+                f"added the format's role markers as special tokens: {self.added_tokens} -> ids {self.new_token_ids}"
+            )
+        self.tokenizer = tok
+        return tok
+
+    def read_records(self, paths: Sequence[str]) -> list[Record]:
+        """The valid records of ``paths`` (invalid ones fail the run, or are dropped with --skip-invalid)."""
+        keep, rep = filter_valid(load_records(list(paths)), skip_invalid=self.config.skip_invalid)
+        if rep.invalid:
+            self.log(f"dropped {rep.invalid} invalid samples of {rep.total} (--skip-invalid)")
+        return keep
+
+    def encode(
+        self, records: Sequence[Record], with_locations: bool = False
+    ) -> tuple[list[EncodedSample], EncodeStats]:
+        return encode_dataset(
+            [r.sample for r in records],
+            self.tokenizer,
+            self.format,
+            self.config.max_length,
+            [r.location for r in records] if with_locations else None,
         )
-    out = Path(cfg.out)
 
-    def say(msg: str) -> None:
-        if main:
-            (log or print)(msg)
+    def prepare_data(self) -> None:
+        """Read, validate and encode the agent data; split off the eval set; mix in general data."""
+        cfg = self.config
+        agent, st = self.encode(self.read_records(cfg.data), with_locations=True)
+        self.encode_stats = st
+        self.log(
+            f"agent data: {st.samples} samples, {st.tokens} tokens, {st.label_tokens} trained; "
+            f"{st.truncated} truncated, {st.dropped} dropped (too long)"
+        )
+        train_agent, self.eval_items = self.split_eval(agent)
+        self.train_items = self.mix_general(train_agent) if cfg.general else list(train_agent)
+        if not self.train_items:
+            raise TrainError("no training samples left")
 
-    set_seed(cfg.seed)
-    fmt = get_format_obj(cfg.format)
-    t_load = time.time()
-    tok = load_tokenizer(cfg.model, cfg.gguf_file)
-    added = add_format_tokens(tok, fmt)
-    new_ids = [tok.convert_tokens_to_ids(t) for t in added]
-    if added:
-        say(f"added the format's role markers as special tokens: {added} -> ids {new_ids}")
-
-    # ---- data
-    agent_recs = _read_split(cfg.data, cfg.skip_invalid, say)
-    agent_enc, agent_st = encode_dataset(
-        [r.sample for r in agent_recs], tok, fmt, cfg.max_length, [r.location for r in agent_recs]
-    )
-    say(
-        f"agent data: {agent_st.samples} samples, {agent_st.tokens} tokens, {agent_st.label_tokens} trained; "
-        f"{agent_st.truncated} truncated, {agent_st.dropped} dropped (too long)"
-    )
-    rng = random.Random(cfg.seed)
-    if cfg.eval_data:
-        ev_recs = _read_split(cfg.eval_data, cfg.skip_invalid, say)
-        eval_enc, _ = encode_dataset([r.sample for r in ev_recs], tok, fmt, cfg.max_length)
-        train_agent = agent_enc
-    else:
-        order = list(range(len(agent_enc)))
-        rng.shuffle(order)
+    def split_eval(self, agent: list[EncodedSample]) -> tuple[list[EncodedSample], list[EncodedSample]]:
+        """``(train, eval)``: --eval-data when given, else a seeded --eval-ratio share of the agent data."""
+        cfg = self.config
+        if cfg.eval_data:
+            return agent, self.encode(self.read_records(cfg.eval_data))[0]
+        order = list(range(len(agent)))
+        random.Random(cfg.seed).shuffle(order)
         n_eval = int(round(len(order) * cfg.eval_ratio)) if cfg.eval_ratio > 0 else 0
         if n_eval == 0 and cfg.eval_ratio > 0 and len(order) >= 10:
             n_eval = 1
-        eval_enc = [agent_enc[i] for i in order[:n_eval]]
-        train_agent = [agent_enc[i] for i in order[n_eval:]]
-    mix_report = None
-    if cfg.general:
-        gen_recs = _read_split(cfg.general, cfg.skip_invalid, say)
-        gen_enc, gen_st = encode_dataset([r.sample for r in gen_recs], tok, fmt, cfg.max_length)
-        say(f"general data: {gen_st.samples} samples, {gen_st.label_tokens} trained tokens")
-        train_items, mix_report = mix(
-            train_agent, gen_enc, cfg.eta, weight=lambda e: e.n_labels, by=cfg.mix_by, seed=cfg.seed
+        return [agent[i] for i in order[n_eval:]], [agent[i] for i in order[:n_eval]]
+
+    def mix_general(self, train_agent: list[EncodedSample]) -> list[EncodedSample]:
+        """AgentTuning: general chat samples drawn until agent data is ``eta`` of the signal."""
+        cfg = self.config
+        general, st = self.encode(self.read_records(cfg.general))
+        self.log(f"general data: {st.samples} samples, {st.label_tokens} trained tokens")
+        items, self.mix_report = mix(
+            train_agent, general, cfg.eta, weight=lambda e: e.n_labels, by=cfg.mix_by, seed=cfg.seed
         )
-        say(mix_report.summary())
-    else:
-        train_items = list(train_agent)
-    if not train_items:
-        raise TrainError("no training samples left")
+        self.log(self.mix_report.summary())
+        return items
 
-    units = make_units(train_items, mode, cfg.max_length, seed=cfg.seed)
-    pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-    collator = Collator(mode=mode, pad_id=pad_id, max_length=cfg.max_length)
-    g = torch.Generator()
-    g.manual_seed(cfg.seed)
-    dl = DataLoader(units, batch_size=cfg.batch_size, shuffle=True, collate_fn=collator, generator=g)
-    eval_dl = (
-        DataLoader(eval_enc, batch_size=cfg.batch_size, shuffle=False, collate_fn=Collator("pad", pad_id))
-        if eval_enc
-        else None
-    )
+    def create_dataloaders(self) -> tuple[Any, Any]:
+        """``(train loader, eval loader or None)``: packed / padded rows (--collate)."""
+        import torch
+        from torch.utils.data import DataLoader
 
-    # ---- model
-    model = load_model(cfg.model, cfg.gguf_file)
-    if added:
-        model.resize_token_embeddings(len(tok), mean_resizing=True)
-    say(f"loaded {cfg.model} in {time.time() - t_load:.1f}s")
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-        if cfg.method != "full":
-            model.enable_input_require_grads()
-    model = _apply_method(model, cfg, new_ids)
-    n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    n_all = sum(p.numel() for p in model.parameters())
-    say(f"method {cfg.method}: {n_train:,} trainable parameters of {n_all:,} ({100 * n_train / n_all:.2f}%)")
+        cfg = self.config
+        mode = cfg.resolved_collate()
+        units = make_units(self.train_items, mode, cfg.max_length, seed=cfg.seed)
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        g = torch.Generator()
+        g.manual_seed(cfg.seed)
+        collator = Collator(mode=mode, pad_id=pad_id, max_length=cfg.max_length)
+        train_dl = DataLoader(
+            units, batch_size=cfg.batch_size, shuffle=True, collate_fn=collator, generator=g
+        )
+        eval_dl = (
+            DataLoader(
+                self.eval_items, batch_size=cfg.batch_size, shuffle=False, collate_fn=Collator("pad", pad_id)
+            )
+            if self.eval_items
+            else None
+        )
+        return train_dl, eval_dl
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.resolved_lr(), weight_decay=cfg.weight_decay)
-    model, opt, dl = acc.prepare(model, opt, dl)
-    if eval_dl is not None:
-        eval_dl = acc.prepare(eval_dl)
-    per_epoch = max(1, math.ceil(len(dl) / cfg.grad_accum))
-    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
-    warmup = math.ceil(cfg.warmup_ratio * total)
-    sched = get_cosine_schedule_with_warmup(opt, warmup, total)
-    acc.register_for_checkpointing(sched)
+    # ------------------------------------------------------------------ model
 
-    # ---- resume
-    step = 0
-    skip_batches = 0
-    if cfg.resume:
-        ck = Path(cfg.resume) if isinstance(cfg.resume, str) else _latest_checkpoint(out)
+    def build_model(self, t_load: float | None = None) -> Any:
+        """The base model (embeddings resized for added markers) wrapped for ``--method``."""
+        cfg = self.config
+        model = self.load_base_model()
+        if t_load is not None:
+            self.log(f"loaded {cfg.model} in {time.time() - t_load:.1f}s")
+        if cfg.gradient_checkpointing:
+            model.gradient_checkpointing_enable()
+            if cfg.method != "full":
+                model.enable_input_require_grads()
+        model = self.apply_method(model)
+        self.n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        n_all = sum(p.numel() for p in model.parameters())
+        self.log(
+            f"method {cfg.method}: {self.n_trainable:,} trainable parameters of {n_all:,} "
+            f"({100 * self.n_trainable / n_all:.2f}%)"
+        )
+        return model
+
+    def load_base_model(self) -> Any:
+        model = load_model(self.config.model, self.config.gguf_file)
+        if self.added_tokens:
+            model.resize_token_embeddings(len(self.tokenizer), mean_resizing=True)
+        return model
+
+    def apply_method(self, model: Any) -> Any:
+        """``model`` made trainable for ``--method`` (see :func:`calltune.train.methods.apply_method`)."""
+        return apply_method(model, self.config, self.new_token_ids)
+
+    def create_optimizer(self) -> Any:
+        import torch
+
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=self.config.resolved_lr(), weight_decay=self.config.weight_decay)
+
+    def create_scheduler(self, optimizer: Any, total_steps: int) -> Any:
+        from transformers import get_cosine_schedule_with_warmup
+
+        warmup = math.ceil(self.config.warmup_ratio * total_steps)
+        return get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
+
+    def prepare(self) -> None:
+        """Data loaders, optimizer and scheduler, placed by accelerate (devices, processes)."""
+        cfg, acc = self.config, self.acc
+        train_dl, eval_dl = self.create_dataloaders()
+        self.optimizer = self.create_optimizer()
+        self.model, self.optimizer, self.train_loader = acc.prepare(self.model, self.optimizer, train_dl)
+        self.eval_loader = acc.prepare(eval_dl) if eval_dl is not None else None
+        per_epoch = max(1, math.ceil(len(self.train_loader) / cfg.grad_accum))
+        self.total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * per_epoch))
+        self.scheduler = self.create_scheduler(self.optimizer, self.total_steps)
+        acc.register_for_checkpointing(self.scheduler)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def resume(self) -> None:
+        """With --resume: load the latest (or the given) checkpoint and its data position."""
+        resume = self.config.resume
+        if not resume:
+            return
+        ck = Path(resume) if isinstance(resume, str) else latest_checkpoint(self.out)
         if ck is None:
-            say(f"--resume: no checkpoint under {out / 'checkpoints'}; starting from scratch")
-        else:
-            acc.load_state(str(ck))
-            st = json.loads((ck / "trainer_state.json").read_text())
-            step = st["step"]
-            skip_batches = st["batches_done"]
-            say(f"resumed from {ck} at step {step}")
+            self.log(f"--resume: no checkpoint under {self.out / 'checkpoints'}; starting from scratch")
+            return
+        self.acc.load_state(str(ck))
+        st = read_state(ck)
+        self.state.step = st["step"]
+        self.state.batches_done = st["batches_done"]
+        self.log(f"resumed from {ck} at step {self.state.step}")
 
-    history: list[dict[str, Any]] = []
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        if not cfg.resume:
-            (out / "train_log.jsonl").unlink(missing_ok=True)
+    def save_checkpoint(self) -> None:
+        """``OUT/checkpoints/step-N`` (all processes take part); older ones beyond the limit go."""
+        ck = checkpoint_dir(self.out, self.state.step)
+        self.acc.save_state(str(ck))
+        if self.is_main:
+            write_state(ck, self.state.step, self.state.batches_done)
+            prune_checkpoints(self.out, self.config.save_total_limit)
+        self.acc.wait_for_everyone()
 
-    def log_row(row: dict[str, Any]) -> None:
-        history.append(row)
-        if main:
-            with (out / "train_log.jsonl").open("a", encoding="utf-8") as f:
+    def open_log(self) -> None:
+        """Create OUT; a fresh run starts a new ``train_log.jsonl``, a resumed one appends."""
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            if not self.config.resume:
+                (self.out / "train_log.jsonl").unlink(missing_ok=True)
+
+    def log_row(self, row: dict[str, Any]) -> None:
+        self.history.append(row)
+        if self.is_main:
+            with (self.out / "train_log.jsonl").open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
 
-    def evaluate() -> float | None:
-        if eval_dl is None:
+    # ------------------------------------------------------------------ the loop
+
+    def train_loop(self) -> float:
+        """Optimizer steps until ``total_steps``; returns the seconds spent."""
+        import torch
+
+        self.model.train()
+        self._t0 = time.time()
+        self._window = torch.zeros(3, dtype=torch.float64, device=self.acc.device)
+        epoch = self.state.batches_done // max(len(self.train_loader), 1)
+        with StepProgress(self.total_steps, self.state.step, self.is_main and self.config.progress) as bar:
+            self._bar = bar
+            while self.state.step < self.total_steps:
+                self.train_epoch(epoch)
+                epoch += 1
+        return time.time() - self._t0
+
+    def train_epoch(self, epoch: int) -> None:
+        """The epoch's batches (after those a resumed run already consumed), until the last step."""
+        import torch
+
+        acc, dl, st = self.acc, self.train_loader, self.state
+        dl.set_epoch(epoch)
+        in_epoch = st.batches_done - epoch * len(dl)
+        for batch in acc.skip_first_batches(dl, in_epoch) if in_epoch else dl:
+            loss, n = self.training_step(batch)
+            st.batches_done += 1
+            self._window += torch.tensor(
+                [float(loss.detach()) * n, n, int(batch["num_tokens"])],
+                dtype=torch.float64,
+                device=acc.device,
+            )
+            if not acc.sync_gradients:
+                continue
+            self.scheduler.step()
+            st.step += 1
+            self.on_step_end()
+            if st.step >= self.total_steps:
+                return
+
+    def training_step(self, batch: dict[str, Any]) -> tuple[Any, int]:
+        """Forward + backward of one micro-batch (the optimizer steps once per --grad-accum)."""
+        acc, cfg = self.acc, self.config
+        with acc.accumulate(self.model):
+            loss, n = lm_loss(self.model, batch, cfg.loss)
+            acc.backward(loss)
+            if acc.sync_gradients and cfg.max_grad_norm:
+                acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+        return loss, n
+
+    def on_step_end(self) -> None:
+        """After an optimizer step: reduce the loss over processes, log, evaluate, checkpoint."""
+        cfg, st = self.config, self.state
+        red = self.acc.reduce(self._window, "sum")
+        self._window.zero_()
+        step_loss = float(red[0] / red[1]) if red[1] > 0 else float("nan")
+        st.tokens += int(red[2])
+        st.label_tokens += int(red[1])
+        el = time.time() - self._t0
+        tps = st.tokens / el if el > 0 else 0.0
+        st.first_loss = step_loss if st.first_loss is None else st.first_loss
+        st.last_loss = step_loss
+        row = {
+            "step": st.step,
+            "loss": round(step_loss, 5),
+            "lr": self.scheduler.get_last_lr()[0],
+            "tokens": st.tokens,
+            "tokens_per_s": round(tps, 1),
+            "elapsed_s": round(el, 1),
+        }
+        before_end = st.step < self.total_steps
+        if cfg.eval_every and st.step % cfg.eval_every == 0 and before_end:
+            st.eval_loss = self.evaluate()
+            row["eval_loss"] = st.eval_loss
+        if st.step % max(cfg.log_every, 1) == 0 or "eval_loss" in row:
+            self.log_row(row)
+        self._bar.update(st.step, step_loss, tps)
+        if cfg.save_every and st.step % cfg.save_every == 0 and before_end:
+            self.save_checkpoint()
+
+    def evaluate(self) -> float | None:
+        """Mean loss over the eval set's trained tokens (all processes), or None without one."""
+        import torch
+
+        if self.eval_loader is None:
             return None
+        acc, model = self.acc, self.model
         model.eval()
         tot = torch.zeros(2, dtype=torch.float64, device=acc.device)
         with torch.no_grad():
-            for b in eval_dl:
-                loss, n = lm_loss(model, b, cfg.loss)
+            for b in self.eval_loader:
+                loss, n = lm_loss(model, b, self.config.loss)
                 tot += torch.tensor([float(loss) * n, n], dtype=torch.float64, device=acc.device)
         tot = acc.reduce(tot, "sum")
         model.train()
         return float(tot[0] / tot[1]) if tot[1] > 0 else None
 
-    def save_checkpoint(batches_done: int) -> None:
-        ck = out / "checkpoints" / f"step-{step}"
-        acc.save_state(str(ck))
-        if main:
-            (ck / "trainer_state.json").write_text(json.dumps({"step": step, "batches_done": batches_done}))
-            cks = sorted((int(p.name.split("-")[1]), p) for p in (out / "checkpoints").glob("step-*"))
-            for _, old in cks[: -cfg.save_total_limit] if cfg.save_total_limit > 0 else []:
-                shutil.rmtree(old, ignore_errors=True)
-        acc.wait_for_everyone()
+    # ------------------------------------------------------------------ output
 
-    progress = None
-    task = None
-    if main and cfg.progress:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+    def summary(self, seconds: float) -> dict[str, Any]:
+        """What ``train_summary.json`` holds."""
+        st = self.state
+        return {
+            "config": asdict(self.config),
+            "steps": st.step,
+            "train_seconds": round(seconds, 1),
+            "tokens": st.tokens,
+            "label_tokens": st.label_tokens,
+            "tokens_per_s": round(st.tokens / seconds, 1) if seconds else None,
+            "first_loss": st.first_loss,
+            "last_loss": st.last_loss,
+            "eval_loss": st.eval_loss,
+            "encode": self.encode_stats.to_dict() if self.encode_stats else None,
+            "mixture": self.mix_report.to_dict() if self.mix_report else None,
+            "collate": self.config.resolved_collate(),
+            "num_processes": self.acc.num_processes,
+            "trainable_params": self.n_trainable,
+        }
 
-        progress = Progress(
-            TextColumn("[bold]train"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[tps]} tok/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        )
-        progress.start()
-        task = progress.add_task("train", total=total, completed=step, loss="-", tps="-")
-
-    model.train()
-    t0 = time.time()
-    tokens_seen = 0
-    labels_seen = 0
-    acc_loss = torch.zeros(3, dtype=torch.float64, device=acc.device)  # loss*n, n, tokens
-    batches_done = skip_batches
-    eval_loss: float | None = None
-    first_loss = None
-    last_loss = None
-    epoch = batches_done // max(len(dl), 1)
-    try:
-        while step < total:
-            dl.set_epoch(epoch)
-            in_epoch = batches_done - epoch * len(dl)
-            it = acc.skip_first_batches(dl, in_epoch) if in_epoch else dl
-            for batch in it:
-                with acc.accumulate(model):
-                    loss, n = lm_loss(model, batch, cfg.loss)
-                    acc.backward(loss)
-                    if acc.sync_gradients and cfg.max_grad_norm:
-                        acc.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                    opt.step()
-                    opt.zero_grad()
-                batches_done += 1
-                acc_loss += torch.tensor(
-                    [float(loss.detach()) * n, n, int(batch["num_tokens"])],
-                    dtype=torch.float64,
-                    device=acc.device,
-                )
-                if not acc.sync_gradients:
-                    continue
-                sched.step()
-                step += 1
-                red = acc.reduce(acc_loss, "sum")
-                acc_loss.zero_()
-                step_loss = float(red[0] / red[1]) if red[1] > 0 else float("nan")
-                tokens_seen += int(red[2])
-                labels_seen += int(red[1])
-                el = time.time() - t0
-                tps = tokens_seen / el if el > 0 else 0.0
-                first_loss = step_loss if first_loss is None else first_loss
-                last_loss = step_loss
-                row = {
-                    "step": step,
-                    "loss": round(step_loss, 5),
-                    "lr": sched.get_last_lr()[0],
-                    "tokens": tokens_seen,
-                    "tokens_per_s": round(tps, 1),
-                    "elapsed_s": round(el, 1),
-                }
-                if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
-                    eval_loss = evaluate()
-                    row["eval_loss"] = eval_loss
-                if step % max(cfg.log_every, 1) == 0 or "eval_loss" in row:
-                    log_row(row)
-                if progress is not None:
-                    progress.update(task, completed=step, loss=f"{step_loss:.4f}", tps=f"{tps:,.0f}")
-                if cfg.save_every and step % cfg.save_every == 0 and step < total:
-                    save_checkpoint(batches_done)
-                if step >= total:
-                    break
-            else:
-                epoch += 1
-                continue
-            break
-    finally:
-        if progress is not None:
-            progress.stop()
-    seconds = time.time() - t0
-    eval_loss = evaluate()
-    if eval_loss is not None:
-        say(f"eval loss {eval_loss:.4f} on {len(eval_enc)} held-out samples")
-        log_row({"step": step, "eval_loss": eval_loss})
-
-    # ---- output
-    acc.wait_for_everyone()
-    summary = {
-        "config": asdict(cfg),
-        "steps": step,
-        "train_seconds": round(seconds, 1),
-        "tokens": tokens_seen,
-        "label_tokens": labels_seen,
-        "tokens_per_s": round(tokens_seen / seconds, 1) if seconds else None,
-        "first_loss": first_loss,
-        "last_loss": last_loss,
-        "eval_loss": eval_loss,
-        "encode": agent_st.to_dict(),
-        "mixture": mix_report.to_dict() if mix_report else None,
-        "collate": mode,
-        "num_processes": acc.num_processes,
-        "trainable_params": n_train,
-    }
-    if main:
-        save_output(acc.unwrap_model(model), tok, cfg, added, out, summary, acc)
-        say(f"wrote {out} ({step} steps, {seconds:.0f}s, {summary['tokens_per_s']} tok/s)")
-    acc.wait_for_everyone()
-    return TrainResult(
-        out=str(out),
-        steps=step,
-        seconds=seconds,
-        tokens=tokens_seen,
-        label_tokens=labels_seen,
-        tokens_per_s=summary["tokens_per_s"] or 0.0,
-        first_loss=first_loss,
-        last_loss=last_loss,
-        eval_loss=eval_loss,
-        history=history,
-        summary=summary,
-        is_main_process=main,
-    )
+    def save_model(self, summary: dict[str, Any]) -> None:
+        """The final output (main process): model or adapter (--merge), tokenizer, calltune.json."""
+        model = self.acc.unwrap_model(self.model)
+        save_output(model, self.tokenizer, self.config, self.added_tokens, self.out, summary, self.acc)
 
 
-def save_output(
-    model: Any,
-    tok: Any,
-    cfg: TrainConfig,
-    added: list[str],
-    out: Path,
-    summary: dict[str, Any],
-    acc: Any = None,
-) -> None:
-    """Write the model/adapter, tokenizer, ``calltune.json`` and ``train_summary.json``."""
-    out.mkdir(parents=True, exist_ok=True)
-    base, gguf = resolve_base(cfg.model, cfg.gguf_file)
-    save = acc.save if acc is not None else None
-    merged = False
-    if cfg.method == "full":
-        model.save_pretrained(str(out), save_function=save) if save else model.save_pretrained(str(out))
-    else:
-        if cfg.merge:
-            if cfg.method != "lora":
-                raise TrainError("--merge needs --method lora (a prefix cannot be merged into the weights)")
-            model.save_pretrained(str(out / "adapter"), save_embedding_layers=False)
-            save_tokenizer(tok, out / "adapter")
-            merged_model = model.merge_and_unload()
-            merged_model.save_pretrained(str(out))
-            merged = True
-        elif cfg.method == "lora":
-            # new marker rows live in the adapter (trainable tokens): no need for the whole embedding
-            model.save_pretrained(str(out), save_embedding_layers=False)
-        else:
-            model.save_pretrained(str(out))
-    save_tokenizer(tok, out)
-    meta: dict[str, Any] = {
-        "format": getattr(get_format_obj(cfg.format), "name", cfg.format),
-        "base_model": base,
-        "adapter": cfg.method != "full" and not merged,
-        "method": cfg.method,
-        "merged": merged,
-        "added_tokens": added,
-    }
-    if gguf and meta["adapter"]:
-        # the base the adapter goes on is a GGUF file in base_model's directory (a full or merged
-        # model is saved as safetensors in OUT: no gguf_file, which would name a file in OUT)
-        meta["gguf_file"] = gguf
-    write_meta(out, meta)
-    (out / "train_summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n"
-    )
-
-
-def save_tokenizer(tok: Any, out: Path) -> None:
-    """Save the tokenizer; record ``add_bos_token`` when the model wants BOS (training put it
-    in front of every sample, so inference must too)."""
-    tok.save_pretrained(str(out))
-    if bos_id(tok) is not None:
-        f = out / "tokenizer_config.json"
-        d = json.loads(f.read_text(encoding="utf-8"))
-        d["add_bos_token"] = True
-        f.write_text(json.dumps(d, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def label_count(items: list[EncodedSample]) -> int:
-    return sum(sum(1 for x in e.labels if x != IGNORE) for e in items)
+def train(cfg: TrainConfig, log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train and write the output directory (see :mod:`calltune.train.artifacts`)."""
+    return Trainer(cfg, log).train()

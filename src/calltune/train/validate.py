@@ -14,8 +14,8 @@ from typing import Any
 
 import jsonschema
 
-from .data import ROLES, Record, tool_entries, tool_function
 from ..errors import CalltuneError
+from .data import ROLES, Record, tool_entries, tool_function
 
 
 @dataclass
