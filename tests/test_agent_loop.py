@@ -277,9 +277,9 @@ class _CountingEngine(ScriptedEngine):
 
 
 def test_continuation_is_cut_off_as_soon_as_it_is_not_a_new_call():
-    from calltune.turn.continuation import continue_calls
     from calltune.engines.base import SamplingParams
     from calltune.formats import get_format
+    from calltune.turn.continuation import continue_calls
 
     fmt = get_format("hermes")
     boston = hermes_call("get_current_weather", location="Boston")
@@ -365,9 +365,9 @@ def _cycling_calls(n: int) -> str:
 
 
 def test_guided_turn_ends_at_the_first_repeated_call():
-    from calltune.turn.continuation import generate_until_repeat
     from calltune.engines.base import SamplingParams
     from calltune.formats import get_format
+    from calltune.turn.continuation import generate_until_repeat
 
     fmt = get_format("hermes")
     cycling = _cycling_calls(8)[:-9]  # three calls, repeated, the last one cut off by max_tokens

@@ -219,7 +219,6 @@ class Turn:
         params = params or SamplingParams()
         plan = plan or self.plan(tools, choice)
         messages = list(messages)
-        shown: list[str] = []
         attempts: list[Attempt] = []
 
         # 1. generate; a forced turn without grammar is checked and retried
@@ -229,14 +228,13 @@ class Turn:
             p = params
             if i > 0:  # a different sample, reproducible under a seed
                 p = replace(params, temperature=max(params.temperature, 0.7), seed=(params.seed or 0) + i)
-            gen = yield from self._generate(messages, plan, p, explicit_max_tokens, i, live, shown)
+            gen = yield from self._generate(messages, plan, p, explicit_max_tokens, i, live)
             attempts.append(gen.attempt)
             if not plan.force_by_prompt:
                 break
             problems = check_calls(gen.parsed.tool_calls, plan)
             if not problems or i == plan.max_attempts - 1:
                 if gen.parsed.content:
-                    shown.append(gen.parsed.content)
                     yield Delta("content", gen.parsed.content)
                 break
             gen.attempt.note = "forced call rejected: " + "; ".join(problems)
@@ -303,7 +301,7 @@ class Turn:
             if s.answer_max_tokens is not None:
                 answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
             again: _Generation = yield from self._generate(
-                messages, bare, answer_params, False, 0, True, shown, answer=True
+                messages, bare, answer_params, False, 0, True, answer=True
             )
             attempts.append(again.attempt)
             calls, errors, code = [], [], []
@@ -335,10 +333,9 @@ class Turn:
         explicit_max_tokens: bool,
         attempt: int,
         live: bool,
-        shown: list[str],
         answer: bool = False,
     ) -> Iterator[Delta]:
-        """Generate once; content deltas are yielded (and recorded in ``shown``) when ``live``.
+        """Generate once; content deltas are yielded when ``live``.
         ``answer``: the turn generated again without tools for an answer; calls the model still
         writes there are not calls and not content. Returns (``yield from``) a :class:`_Generation`."""
         s = self.settings
@@ -367,7 +364,6 @@ class Turn:
                 deltas = parser.feed(ch.text) if parser is not None else [Delta("content", ch.text)]
                 for d in deltas:
                     if live and d.kind == "content" and d.text:
-                        shown.append(d.text)
                         yield d
         finally:
             close = getattr(chunks, "close", None)
@@ -376,7 +372,6 @@ class Turn:
         if parser is not None:
             for d in parser.finish():
                 if live and d.kind == "content" and d.text:
-                    shown.append(d.text)
                     yield d
         raw = "".join(parts)
         usage = dict((last.usage if last else None) or {})
