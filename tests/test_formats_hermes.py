@@ -321,6 +321,11 @@ EMPTY_TOOLS_THEN_BARE = '<tools></tools>\n\n{{"name": "get_weather", "arguments"
         ),
         (TOOLS_WRAPPED, [("get_weather", {"city": "A"})]),
         (EMPTY_TOOLS_THEN_BARE, [("get_weather", {"city": "A"})]),
+        # the default model's spelling after a tool result: doubled open, plain close (one short)
+        (
+            '{{"name": "get_weather", "arguments": {"city": "A", "unit": "celsius"}}',
+            [("get_weather", {"city": "A", "unit": "celsius"})],
+        ),
     ],
 )
 def test_several_calls_in_one_block_and_doubled_braces(text, expected):
@@ -347,6 +352,8 @@ def _streamed(text, names):
         "<tools>\nnot json\n</tools>",
         '<tools>\n{"name": "unknown_tool", "arguments": {}}\n</tools>',
         '{{"name": "unknown_tool", "arguments": {}}}',
+        '{{"name": "unknown_tool", "arguments": {}}',
+        "{{ a template placeholder, not JSON",
     ],
 )
 def test_mixed_blocks_are_not_calls(text):

@@ -221,6 +221,9 @@ class HermesStreamParser(BufferedStreamParser):
         assert self._scan is not None
         if self._bare_end is None:
             status, end = self._scan.advance(self._buf)
+            if status == "incomplete" and final and self._buf.startswith("{{"):
+                # the doubled-brace spelling closed as a plain object (one brace short)
+                return self._bare_calls(self._buf.strip())
             if status == "invalid" or (status == "incomplete" and final):
                 return self._to_content()
             if status == "incomplete":
@@ -235,8 +238,12 @@ class HermesStreamParser(BufferedStreamParser):
             return self._to_content()  # prose after the JSON: all of it is content
         if not final:
             return False
+        return self._bare_calls(self._buf.strip())
+
+    def _bare_calls(self, text: str) -> bool:
+        """The whole (final) output as bare call JSON, or all of it content when it is not."""
         try:
-            calls = calls_from_json(self._buf.strip(), True, self._names)
+            calls = calls_from_json(text, True, self._names)
         except ValueError:
             return self._to_content()
         for c in calls:
