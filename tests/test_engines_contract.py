@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from engine_fixtures import FakeOpenAIServer, build_tiny_model
+from engine_fixtures import FakeOpenAIServer
 
 from calltune.engines import Chunk, ContextLengthError, Engine, SamplingParams, ScriptedEngine
+from calltune.testing.models import build_tiny_model
 
 MAX = 8  # new tokens per request (the real model is slow on a CPU)
 TEXT = "The quick brown fox jumps over the lazy dog, twice over."

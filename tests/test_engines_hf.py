@@ -11,10 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from engine_fixtures import build_tiny_model  # noqa: E402
-
 from calltune.engines import EngineError, SamplingParams, load_engine  # noqa: E402
 from calltune.engines.hf import TransformersEngine, _sample, pick_dtype, read_calltune_config  # noqa: E402
+from calltune.testing.models import build_tiny_model  # noqa: E402
 
 
 @pytest.fixture(scope="module")

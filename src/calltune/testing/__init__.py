@@ -19,7 +19,8 @@ Network (:mod:`calltune.testing.net`)
     a context manager running ``create_app`` on uvicorn on a free loopback port in a thread,
     yielding ``(engine, openai_client, server)`` (needs the ``server`` extra and ``openai``).
 Tiny models (:mod:`calltune.testing.models`)
-    ``tiny_model(vocab_size)``: a 2-layer random-weight Gemma 3 text model; ``fresh_tokenizer()``
+    ``tiny_model(vocab_size)``: a 2-layer random-weight Gemma 3 text model; ``build_tiny_model(dir)``:
+    a 2-layer random Qwen2 with a byte-level tokenizer, saved to ``dir`` (no model files needed); ``fresh_tokenizer()``
     a private copy of the real Gemma 3 tokenizer (from the installed GGUF, cached on disk under
     ``$CALLTUNE_TEST_CACHE``); ``glm_tokenizer()`` that tokenizer with the chatglm3 markers
     (shared, do not mutate); ``save_tiny(dir)`` both written as an HF directory. They need the
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .calls import hermes_call
 from .engines import CharTokenizer, ScriptedEngine
-from .models import TestAssetMissing, fresh_tokenizer, glm_tokenizer, save_tiny, tiny_model
+from .models import TestAssetMissing, build_tiny_model, fresh_tokenizer, glm_tokenizer, save_tiny, tiny_model
 from .tools import (
     CONVERT,
     LOCAL_TIME,
@@ -69,6 +70,7 @@ __all__ = [
     "save_tiny",
     "served",
     "tiny_model",
+    "build_tiny_model",
 ]
 
 #: loaded on first use: they need the ``server`` extra (FastAPI, uvicorn)

@@ -87,3 +87,33 @@ def save_tiny(dirpath: Path) -> Path:
     m.save_pretrained(str(dirpath))
     tok.save_pretrained(str(dirpath))
     return dirpath
+
+
+def build_tiny_model(path: Path) -> Path:
+    """A 2-layer random Qwen2 with a byte-level tokenizer (256 byte tokens + 2 specials)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    vocab = {ch: i for i, ch in enumerate(bytes_to_unicode().values())}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tok.decoder = decoders.ByteLevel()
+    hf_tok = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>")
+    hf_tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>"]})
+    hf_tok.save_pretrained(path)
+    torch.manual_seed(0)
+    cfg = Qwen2Config(
+        vocab_size=len(hf_tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        eos_token_id=hf_tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    Qwen2ForCausalLM(cfg).save_pretrained(path)
+    return path
