@@ -10,7 +10,7 @@ import calltune
 from calltune.errors import CalltuneError
 
 #: modules that need optional heavy packages are imported when those are installed
-OPTIONAL = ("llama_cpp", "torch", "transformers", "xgrammar", "fastapi", "jupyter_client", "bfcl_eval")
+OPTIONAL = ("llama_cpp", "torch", "transformers", "xgrammar", "fastapi", "jupyter_client", "bfcl_eval", "mcp")
 
 
 def _modules():

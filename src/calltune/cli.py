@@ -24,6 +24,7 @@ from .cli_options import (
     GuidedOpt,
     JsonOpt,
     MaxTokensOpt,
+    McpOpt,
     ModelOpt,
     NCtxOpt,
     RelevanceOpt,
@@ -60,6 +61,7 @@ class AgentOptions:
     tools: ToolsOpt = None
     builtin: BuiltinOpt = None
     upload: UploadOpt = None
+    mcp: McpOpt = None
     model: ModelOpt = None
     engine: EngineOpt = None
     format: FormatOpt = None
@@ -78,13 +80,19 @@ class AgentSession(NamedTuple):
     toolbox: Any  # calltune.tools.Toolbox
 
 
-def _build_toolbox(tools: list[Path] | None, builtins: list[str] | None, uploads: list[Path] | None):
-    """The Toolbox, and the Sandbox behind the ``python`` tool when it is on (None otherwise)."""
+def _build_toolbox(
+    tools: list[Path] | None,
+    builtins: list[str] | None,
+    uploads: list[Path] | None,
+    mcp: list[str] | None = None,
+):
+    """The Toolbox (with the tools of the ``mcp`` servers), and the Sandbox behind the ``python``
+    tool when it is on (None otherwise)."""
     names = list(builtins or [])
     if uploads and "python" not in names:
         names.append("python")
     if "python" not in names:
-        return toolbox_from_options(tools, names), None
+        return toolbox_from_options(tools, names, mcp=mcp), None
     from .sandbox import Sandbox, python_tool
 
     sandbox = Sandbox()
@@ -92,7 +100,7 @@ def _build_toolbox(tools: list[Path] | None, builtins: list[str] | None, uploads
         for f in uploads or []:
             sandbox.upload(f)
         python = python_tool(sandbox_factory=lambda: sandbox)
-        return toolbox_from_options(tools, names, overrides={"python": python}), sandbox
+        return toolbox_from_options(tools, names, overrides={"python": python}, mcp=mcp), sandbox
     except BaseException:
         sandbox.close()
         raise
@@ -124,7 +132,7 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
     from .agent import Agent
     from .engines import SamplingParams
 
-    toolbox, sandbox = _build_toolbox(opts.tools, opts.builtin, opts.upload)
+    toolbox, sandbox = _build_toolbox(opts.tools, opts.builtin, opts.upload, opts.mcp)
     eng = None
     try:
         eng = engine_from_options(opts.model, opts.engine, opts.n_ctx)
@@ -141,6 +149,7 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
         )
         yield AgentSession(agent, eng, toolbox)
     finally:
+        toolbox.close()
         if sandbox is not None:
             sandbox.close()
         if eng is not None:
@@ -267,7 +276,7 @@ def prompt(
     sys.stdout.write(get_format(format).render(msgs, toolbox.specs() or None) + "\n")
 
 
-_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox", "tools", "formats")
+_SUBCOMMANDS = ("engines", "server", "train", "eval", "guided", "sandbox", "tools", "formats", "mcp")
 
 
 def _register_all() -> None:

@@ -76,6 +76,14 @@ BuiltinOpt = Annotated[
     list[str] | None,
     typer.Option("--builtin", "-b", help="A built-in tool: calculator, datetime, python (repeatable)."),
 ]
+McpOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mcp",
+        help="An MCP server whose tools the model may call: a command line run over stdio "
+        "('python server.py') or a streamable-HTTP URL (http://127.0.0.1:PORT/mcp); repeatable.",
+    ),
+]
 RelevanceOpt = Annotated[
     bool,
     typer.Option(
@@ -130,18 +138,28 @@ def toolbox_from_options(
     *,
     timeout: float = 30.0,
     overrides: Mapping[str, Tool] | None = None,
+    mcp: list[str] | None = None,
 ) -> Toolbox:
-    """The Toolbox of ``--tools`` files (their @tool functions) and ``--builtin`` names, in that order;
-    ``overrides`` gives the tool to use for a built-in name instead of :func:`get_builtin`'s.
-    A file or name that cannot be loaded exits with status 2."""
+    """The Toolbox of ``--tools`` files (their @tool functions), ``--builtin`` names and the tools of
+    the ``--mcp`` servers, in that order; ``overrides`` gives the tool to use for a built-in name
+    instead of :func:`get_builtin`'s. MCP tools whose names clash are renamed (a warning on stderr
+    says so); close the toolbox to end the MCP sessions. A file, name or server that cannot be
+    loaded exits with status 2."""
+    from .mcp.errors import McpError
     from .tools import Toolbox, ToolError, get_builtin, load_tools_file
 
     chosen = dict(overrides or {})
     try:
         items: list[Any] = [t for f in files or [] for t in load_tools_file(f)]
         items += [chosen[name] if name in chosen else get_builtin(name) for name in builtins or []]
-        return Toolbox(items, timeout=timeout)
-    except ToolError as e:
+        toolbox = Toolbox(items, timeout=timeout)
+        if mcp:
+            from .mcp import attach
+
+            for warning in attach(toolbox, mcp).warnings:
+                Console(stderr=True).print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
+        return toolbox
+    except (ToolError, McpError) as e:
         raise fail(e) from None
 
 

@@ -3,8 +3,10 @@
 Endpoints: ``POST /v1/chat/completions`` (tools, tool_choice, legacy functions,
 streaming), ``GET /v1/models``, ``GET /health``, the playground at ``/`` and
 ``POST /calltune/render`` (the prompt exactly as the model sees it, for the
-playground). Each completion is one :class:`~calltune.turn.Turn` (see
-:mod:`calltune.server.service`), the same turn the agent and the evaluation run.
+playground), ``GET /calltune/tools`` and ``POST /calltune/tools/call`` (the server's own tools,
+e.g. from ``--mcp`` servers, listed and run for the playground). Each completion is one
+:class:`~calltune.turn.Turn` (see :mod:`calltune.server.service`), the same turn the agent and
+the evaluation run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..engines.base import Engine
 from ..errors import CalltuneError
+from ..tools import Toolbox
 from ..turn import TurnSettings
 from .errors import api_error
 from .middleware import AuthMiddleware, BodyLimitMiddleware
@@ -58,6 +61,7 @@ def create_app(
     max_attempts: int = 2,
     check_relevance: bool = True,
     continue_calls: bool = True,
+    toolbox: Toolbox | None = None,
 ) -> FastAPI:
     """The FastAPI app serving ``engine`` (one instance; requests are queued).
 
@@ -66,6 +70,9 @@ def create_app(
     ``Authorization: Bearer <key>``. ``cors``: False (default), True (any origin) or a
     list of origins. ``guided``, ``max_attempts``, ``check_relevance``, ``continue_calls``: the
     turn's settings (:class:`~calltune.turn.TurnSettings`), the same as the agent's.
+    ``toolbox``: tools the server runs itself (``calltune serve --mcp``). Completions still only
+    return calls; the playground lists these tools (``GET /calltune/tools``), sends them as
+    ``tools`` and runs the calls it gets through ``POST /calltune/tools/call``.
     """
     fmt = _resolve_format(format, engine)
     if guided is True and not getattr(engine, "supports_constraints", False):
@@ -148,6 +155,22 @@ def create_app(
             "stop": list(dict.fromkeys([*fmt.stop, *prep.params.stop])),
         }
 
+    @app.get("/calltune/tools")
+    async def server_tools() -> dict[str, Any]:
+        """The tools this server can run (OpenAI tool dicts); empty without a server-side toolbox."""
+        return {"tools": toolbox.specs() if toolbox is not None else []}
+
+    @app.post("/calltune/tools/call")
+    async def call_server_tool(request: Request) -> dict[str, Any]:
+        """Run one call (``{"name", "arguments"}``) with the server's toolbox; the observation."""
+        if toolbox is None:
+            raise APIError("this server has no tools of its own (start it with --mcp)", status=404)
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise APIError('the body must be {"name": ..., "arguments": {...}}', param="name")
+        obs = await toolbox.aexecute({"name": body["name"], "arguments": body.get("arguments") or {}})
+        return obs.to_dict()
+
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
         return {
@@ -198,9 +221,11 @@ def serve(
     check_relevance: bool = True,
     continue_calls: bool = True,
     log_level: str = "info",
+    toolbox: Toolbox | None = None,
     **engine_kw: Any,
 ) -> None:
-    """Load ``model`` (None = the embedded default GGUF) and serve it until interrupted."""
+    """Load ``model`` (None = the embedded default GGUF) and serve it until interrupted
+    (``toolbox``: see :func:`create_app`; the caller closes it)."""
     import uvicorn
 
     if engine is None:
@@ -219,6 +244,7 @@ def serve(
         guided=guided,
         check_relevance=check_relevance,
         continue_calls=continue_calls,
+        toolbox=toolbox,
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level)

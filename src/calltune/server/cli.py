@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from ..cli_options import ContinueOpt, EngineOpt, FormatOpt, GuidedOpt, ModelOpt, NCtxOpt, RelevanceOpt
+from ..cli_options import (
+    ContinueOpt,
+    EngineOpt,
+    FormatOpt,
+    GuidedOpt,
+    McpOpt,
+    ModelOpt,
+    NCtxOpt,
+    RelevanceOpt,
+    toolbox_from_options,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,26 +52,33 @@ def register(app: typer.Typer) -> None:
         relevance: RelevanceOpt = True,
         continue_calls: ContinueOpt = True,
         n_ctx: NCtxOpt = None,
+        mcp: McpOpt = None,
         log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve a model with the OpenAI chat-completions API (tools, streaming) and a web playground at /."""
         from .app import serve
 
         kw = {"n_ctx": n_ctx} if n_ctx else {}
+        toolbox = toolbox_from_options(None, None, mcp=mcp) if mcp else None  # the playground's tools
         typer.echo(f"calltune serve: loading {model or 'the embedded default model'} …", err=True)
-        serve(
-            model,
-            engine_kind=engine,
-            format=format,
-            host=host,
-            port=port,
-            api_key=api_key,
-            model_name=model_name,
-            cors=list(cors_origin) if cors_origin else cors,
-            max_body_bytes=int(max_body_mb * 1024 * 1024),
-            guided=guided,
-            check_relevance=relevance,
-            continue_calls=continue_calls,
-            log_level=log_level,
-            **kw,
-        )
+        try:
+            serve(
+                model,
+                engine_kind=engine,
+                format=format,
+                host=host,
+                port=port,
+                api_key=api_key,
+                model_name=model_name,
+                cors=list(cors_origin) if cors_origin else cors,
+                max_body_bytes=int(max_body_mb * 1024 * 1024),
+                guided=guided,
+                check_relevance=relevance,
+                continue_calls=continue_calls,
+                log_level=log_level,
+                toolbox=toolbox,
+                **kw,
+            )
+        finally:
+            if toolbox is not None:
+                toolbox.close()

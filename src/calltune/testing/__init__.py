@@ -18,6 +18,11 @@ Network (:mod:`calltune.testing.net`)
     ``free_port()``: a free loopback TCP port; ``served(outputs_or_engine, api_key=None, **kw)``:
     a context manager running ``create_app`` on uvicorn on a free loopback port in a thread,
     yielding ``(engine, openai_client, server)`` (needs the ``server`` extra and ``openai``).
+MCP (:mod:`calltune.testing.mcp_server`)
+    a small MCP server written with the official SDK (``python -m calltune.testing.mcp_server``:
+    add, get_weather, divide, echo, pid, crash, hang); ``toy_mcp_command(*args)`` its stdio command
+    line, ``mcp_http_server(command)`` any MCP server command on a free loopback port over HTTP
+    (needs the ``mcp`` extra).
 Tiny models (:mod:`calltune.testing.models`)
     ``tiny_model(vocab_size)``: a 2-layer random-weight Gemma 3 text model; ``build_tiny_model(dir)``:
     a 2-layer random Qwen2 with a byte-level tokenizer, saved to ``dir`` (no model files needed); ``fresh_tokenizer()``
@@ -48,6 +53,7 @@ from .tools import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .mcp_server import mcp_http_server, toy_mcp_command
     from .net import free_port, served
 
 __all__ = [
@@ -67,14 +73,21 @@ __all__ = [
     "get_local_time",
     "glm_tokenizer",
     "hermes_call",
+    "mcp_http_server",
     "save_tiny",
     "served",
     "tiny_model",
+    "toy_mcp_command",
     "build_tiny_model",
 ]
 
-#: loaded on first use: they need the ``server`` extra (FastAPI, uvicorn)
-_LAZY = {"free_port": "net", "served": "net"}
+#: loaded on first use: they need the ``server`` extra (FastAPI, uvicorn) or the ``mcp`` extra
+_LAZY = {
+    "free_port": "net",
+    "served": "net",
+    "mcp_http_server": "mcp_server",
+    "toy_mcp_command": "mcp_server",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import unicodedata
-from collections.abc import Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -147,8 +147,45 @@ class Toolbox:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self.timeout = timeout
         self._tools: dict[str, Tool] = {}
+        self._on_close: list[Callable[[], None]] = []
         for t in tools:
             self.add(t)
+
+    @classmethod
+    def from_mcp(
+        cls, *servers: Any, tools: Iterable[Any] = (), timeout: float = 30.0, connect_timeout: float = 30.0
+    ) -> Toolbox:
+        """A Toolbox of ``tools`` and the tools of MCP ``servers``: command lines (``"python server.py"``,
+        run over stdio), streamable-HTTP URLs (``"http://127.0.0.1:8000/mcp"``) or
+        :class:`calltune.mcp.McpServerSpec` objects. Arguments are validated with each tool's
+        ``inputSchema`` before the call; results, ``isError``, a server that dies and a call that
+        outlasts ``timeout`` become observations. A name several sources share is prefixed with the
+        server's name (a :class:`calltune.mcp.McpNameClashWarning` says so). :meth:`close` the
+        toolbox (or use it in a ``with`` block) to end the sessions."""
+        import warnings
+
+        from ..mcp import McpNameClashWarning, attach
+
+        box = cls(tools, timeout=timeout)
+        client = attach(box, servers, connect_timeout=connect_timeout)
+        for w in client.warnings:
+            warnings.warn(w, McpNameClashWarning, stacklevel=2)
+        return box
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when the toolbox is closed (e.g. to end the sessions its tools use)."""
+        self._on_close.append(fn)
+
+    def close(self) -> None:
+        """Release what the tools hold (MCP sessions, ...), last registered first; idempotent."""
+        while self._on_close:
+            self._on_close.pop()()
+
+    def __enter__(self) -> Toolbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- registry ------------------------------------------------------------------------------------
     def add(self, item: Any) -> Tool:

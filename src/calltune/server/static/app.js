@@ -41,6 +41,7 @@ const EXAMPLES = {
 const $ = (id) => document.getElementById(id);
 let messages = [];
 let controller = null;
+let serverToolNames = new Set();  // tools the server runs itself (calltune serve --mcp)
 
 function headers() {
   const h = {"Content-Type": "application/json"};
@@ -134,6 +135,17 @@ function addResultForm(card, call) {
   input.className = "tool-result-input";
   const btn = el("button", "small", "Send result");
   form.append(input, btn);
+  if (serverToolNames.has(call.function.name)) {
+    const run = el("button", "small secondary", "Run on server");
+    run.type = "button";
+    run.dataset.testid = "run-on-server";
+    run.addEventListener("click", async () => {
+      run.disabled = true;
+      input.value = await runOnServer(call);
+      form.requestSubmit();
+    });
+    form.append(run);
+  }
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     messages.push({role: "tool", tool_call_id: call.id, content: input.value});
@@ -142,6 +154,35 @@ function addResultForm(card, call) {
     if (open === 0) send();  // all calls of the turn answered
   });
   card.appendChild(form);
+}
+
+async function runOnServer(call) {
+  try {
+    const r = await fetch("/calltune/tools/call", {method: "POST", headers: headers(),
+      body: JSON.stringify({name: call.function.name, arguments: call.function.arguments || "{}"})});
+    const data = await r.json();
+    return r.ok ? data.content : "Error: " + (data.error?.message || r.statusText);
+  } catch (e) { return "Error: " + e; }
+}
+
+// the server's own tools (from --mcp servers): offered as an example, their calls run by the server
+async function loadServerTools() {
+  try {
+    const r = await fetch("/calltune/tools", {headers: headers()});
+    if (!r.ok) return;
+    const tools = (await r.json()).tools || [];
+    serverToolNames = new Set(tools.map((t) => t.function.name));
+    if (!tools.length) return;
+    EXAMPLES.server = tools;
+    let opt = document.querySelector('#examples option[value="server"]');
+    if (!opt) {
+      opt = el("option", "", `server tools (${tools.length}, run by the server)`);
+      opt.value = "server";
+      $("examples").prepend(opt);
+    }
+    $("examples").value = "server";
+    loadExample("server");
+  } catch (e) { /* no server tools */ }
 }
 
 function showError(bubble, message) {
@@ -297,6 +338,8 @@ $("show-prompt").addEventListener("click", (ev) => {
 });
 
 loadExample("weather");
+loadServerTools();
+$("api-key").addEventListener("change", loadServerTools);
 fetch("/health").then((r) => r.json()).then((h) => {
   $("model-info").textContent = `${h.model} · format ${h.format} · context ${h.context_length}`;
 }).catch(() => { $("model-info").textContent = "server not reachable"; });
