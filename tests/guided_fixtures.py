@@ -131,3 +131,43 @@ def glm4_turn(calls: list[tuple[str, dict]]) -> str:
 
 TURN = {"hermes": hermes_turn, "chatglm3": chatglm3_turn, "glm4": glm4_turn}
 FORMATS = sorted(TURN)
+
+
+# ------------------------------------------------------------------ a stand-in model for processors
+
+
+def trained_hf_tokenizer(corpus: list[str], vocab_size: int = 400):
+    """A real byte-level BPE transformers tokenizer, trained here on ``corpus`` (no model files)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>", "<|im_end|>", "<tool_call>", "</tool_call>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(corpus, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>")
+
+
+def random_decode(proc, tok, bias, seed: int, max_steps: int = 300) -> str:
+    """Greedy decoding of random logits plus ``bias`` (one value per id of the model's vocabulary,
+    which may be larger than the tokenizer's) through the transformers logits processor ``proc``,
+    until ``<|im_end|>``. Returns the text written; ids past the tokenizer are never allowed."""
+    import torch
+
+    eos = tok.convert_tokens_to_ids("<|im_end|>")
+    gen = torch.Generator().manual_seed(seed)
+    ids = torch.tensor([[tok.convert_tokens_to_ids("<|endoftext|>")]])
+    for _ in range(max_steps):
+        scores = proc(ids, torch.randn((1, len(bias)), generator=gen) + bias)
+        assert torch.isinf(scores[0, len(tok) :]).all()  # padding ids are never allowed
+        nxt = int(scores[0].argmax())
+        assert torch.isfinite(scores[0, nxt]), "the mask left no token"
+        if nxt == eos:
+            return tok.decode(ids[0, 1:].tolist())
+        ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
+    raise AssertionError("no end of generation")

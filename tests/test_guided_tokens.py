@@ -16,7 +16,17 @@ import json
 import jsonschema
 import numpy as np
 import pytest
-from guided_fixtures import BOOK, FULL, INVALID, REQ, STRICT_ONLY, TOOLS, TURN
+from guided_fixtures import (
+    BOOK,
+    FULL,
+    INVALID,
+    REQ,
+    STRICT_ONLY,
+    TOOLS,
+    TURN,
+    random_decode,
+    trained_hf_tokenizer,
+)
 
 from calltune.formats import get_format
 from calltune.guided import build_constraint
@@ -164,48 +174,21 @@ def test_strict_only_fixture_sanity() -> None:
     assert BOOK["required"][0] == "city"
 
 
-def _tiny_hf_tokenizer():
-    """A real byte-level BPE transformers tokenizer, trained here on a few lines."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    corpus = [hermes_call_text("add", {"a": i, "b": i * 2.5}) for i in range(50)]
-    corpus += ["The quick brown fox jumps over the lazy dog.", "tool_call(city='Paris', nights=2)"]
-    trainer = trainers.BpeTrainer(
-        vocab_size=400,
-        special_tokens=["<|endoftext|>", "<|im_end|>", "<tool_call>", "</tool_call>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(corpus, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>")
-
-
 def test_hf_processor_forces_a_valid_call() -> None:
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    tok = _tiny_hf_tokenizer()
+    corpus = [hermes_call_text("add", {"a": i, "b": i * 2.5}) for i in range(50)]
+    tok = trained_hf_tokenizer(
+        corpus + ["The quick brown fox jumps over the lazy dog.", "tool_call(city='Paris', nights=2)"]
+    )
     c = build_constraint("hermes", TOOLS, "named:add", parallel=False)
     vocab = len(tok) + 6  # models often pad the embedding matrix past the tokenizer
     proc = c.hf_logits_processor(tok, vocab_size=vocab)
-    eos = tok.convert_tokens_to_ids("<|im_end|>")
-    gen = torch.Generator().manual_seed(0)
-    ids = torch.tensor([[tok.convert_tokens_to_ids("<|endoftext|>")]])
-    closers = [i for i in range(len(tok)) if tok.decode([i]) in CLOSERS] + [eos]
-    for _ in range(300):
-        scores = torch.randn((1, vocab), generator=gen)
-        scores[0, closers] += 4.0
-        scores = proc(ids, scores)
-        assert torch.isinf(scores[0, len(tok) :]).all()  # padding ids are never allowed
-        nxt = int(scores[0].argmax())
-        if nxt == eos:
-            break
-        ids = torch.cat([ids, torch.tensor([[nxt]])], dim=1)
-    else:
-        raise AssertionError("no end of generation")
-    text = tok.decode(ids[0, 1:].tolist())
+    bias = torch.zeros(vocab)
+    bias[
+        [i for i in range(len(tok)) if tok.decode([i]) in CLOSERS] + [tok.convert_tokens_to_ids("<|im_end|>")]
+    ] = 4.0
+    text = random_decode(proc, tok, bias, seed=0)
     parsed = get_format("hermes").parse(text)
     assert [tc.name for tc in parsed.tool_calls] == ["add"], text
     jsonschema.validate(parsed.tool_calls[0].arguments, normalize_schema(TOOLS[1]["function"]["parameters"]))

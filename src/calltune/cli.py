@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from .cli_options import (
     ToolChoiceOpt,
     ToolsOpt,
     engine_from_options,
+    fail,
     option_group,
     toolbox_from_options,
 )
@@ -188,6 +190,30 @@ def _printer(console: Console):
     return on_event
 
 
+SchemaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--schema",
+        exists=True,
+        dir_okay=False,
+        help="A JSON Schema file (or an OpenAI response_format / json_schema object): the answer is "
+        "JSON that follows it, enforced by guided decoding.",
+    ),
+]
+
+
+def _schema_file(path: Path) -> Any:
+    """The response format a ``--schema`` file describes (exits with status 2 when it is not one)."""
+    from .turn import ResponseFormatError, schema_response_format
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:64] or "response"
+        return schema_response_format(doc, name=name)
+    except (OSError, json.JSONDecodeError, ResponseFormatError) as e:
+        raise fail(f"{path}: {e}") from None
+
+
 def _tool_choice(value: str) -> Any:
     if value in ("auto", "none", "required"):
         return value
@@ -203,18 +229,30 @@ def run(
     max_steps: Annotated[int, typer.Option(help="Most model turns before giving up.")] = 8,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
     as_json: JsonOpt = False,
+    schema: SchemaOpt = None,
 ) -> None:
-    """Ask one question; the model calls your tools until it can answer (--json: the full trace)."""
+    """Ask one question; the model calls your tools until it can answer (--json: the full trace;
+    --schema: the answer is a JSON object following the schema, printed on stdout)."""
+    response_format = _schema_file(schema) if schema else None
     with open_agent(
         opts,
         seed=seed,
         max_steps=max_steps,
         tool_choice=_tool_choice(tool_choice),
         on_event=None if as_json else _printer(err),
+        response_format=response_format,
     ) as session:
         result = session.agent.run(question)
     if as_json:
         sys.stdout.write(result.to_json() + "\n")
+    elif response_format is not None:
+        try:
+            if result.trace.stopped != "error":
+                sys.stdout.write(json.dumps(result.parsed(), ensure_ascii=False, indent=2) + "\n")
+        except json.JSONDecodeError:
+            err.print(f"[red]error:[/red] the answer is not complete JSON ({result.trace.stopped}): ", end="")
+            err.print(result.answer, markup=False, highlight=False)
+            raise typer.Exit(1) from None
     else:
         err.print()
         out.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -10,7 +11,7 @@ from typing import Any
 from ..engines.base import EngineError, SamplingParams
 from ..formats.base import ChatFormat
 from ..messages import normalize_messages
-from ..turn import Turn, TurnResult, TurnSettings, parse_tool_choice
+from ..turn import Turn, TurnResult, TurnSettings, parse_response_format, parse_tool_choice
 from ..types import ToolCall
 from .trace import StepTrace, Trace
 
@@ -33,6 +34,11 @@ class RunResult:
     def to_json(self, indent: int | None = 2) -> str:
         return self.trace.to_json(indent)
 
+    def parsed(self) -> Any:
+        """The answer as JSON (for an agent with a ``response_format``); ``json.JSONDecodeError``
+        when it is not JSON (e.g. cut off by ``max_tokens``)."""
+        return json.loads(self.answer)
+
 
 def _clip(text: str, limit: int) -> str:
     if len(text) <= limit:
@@ -50,7 +56,10 @@ class Agent:
     later turns are ``auto`` so the model can answer. ``guided``: None = use guided decoding where
     it is on by default (see docs/guided.md); True = require it (error if the engine cannot
     constrain); False = never. Without a grammar, ``required`` and named choices are forced
-    through the prompt and retried, as in the server.
+    through the prompt and retried, as in the server. ``response_format``: the final answer is
+    JSON following a schema (OpenAI's ``response_format`` dict, a pydantic model class, or a
+    :class:`~calltune.turn.ResponseFormat`), enforced by guided decoding on every turn;
+    :meth:`RunResult.parsed` reads it.
     """
 
     def __init__(
@@ -68,6 +77,7 @@ class Agent:
         max_observation_chars: int = 16000,
         continue_calls: bool = True,
         check_relevance: bool = True,
+        response_format: Any = None,
     ):
         from ..formats import get_format
         from ..tools import Toolbox
@@ -95,6 +105,7 @@ class Agent:
                 check_relevance=check_relevance,
                 # the code interpreter is general-purpose: "is it made for this request" does not apply
                 relevance_exempt=frozenset({INTERPRETER_TOOL}),
+                response_format=parse_response_format(response_format),
             ),
         )
 

@@ -14,7 +14,7 @@ import xgrammar as xgr
 from . import tokenizer_info as tinfo
 from .errors import GuidedError
 from .processors import LlamaCppGrammarProcessor, make_hf_processor
-from .schema import tool_function, tool_is_strict
+from .schema import loosened_tool, normalize_schema, tool_function, tool_is_strict, unenforceable_keywords
 from .syntax import structural_tag
 
 _COMPILERS: dict[int, tuple[xgr.TokenizerInfo, xgr.GrammarCompiler]] = {}
@@ -53,6 +53,13 @@ class Constraint:
     compile_s: float = field(default=0.0, repr=False)
     #: the processor made by the last engine hook call (its ``stats`` hold the masking time)
     last_processor: Any = field(default=None, repr=False)
+    #: the JSON Schema a text answer follows (``response_format``), None when text is free
+    response_schema: dict[str, Any] | None = None
+
+    @property
+    def allows_calls(self) -> bool:
+        """Whether the turn may hold calls (False: it is an answer only)."""
+        return bool(self.tool_names) and self.mode != "none"
 
     # -- grammar --------------------------------------------------------------------
 
@@ -148,12 +155,8 @@ class Constraint:
             "mode": self.mode,
             "tools": self.tool_names,
             "parallel": self.parallel,
+            "response_schema": self.response_schema,
         }
-
-
-def _loosened(tool: dict[str, Any]) -> dict[str, Any]:
-    fn = tool_function(tool)
-    return {"type": "function", "function": {**fn, "parameters": {"type": "object"}}}
 
 
 def _canonical_format_name(name: str) -> str:
@@ -183,6 +186,7 @@ def build_constraint(
     parallel: bool = True,
     *,
     strict_only: bool = False,
+    response_schema: dict[str, Any] | None = None,
 ) -> Constraint | None:
     """A :class:`Constraint` that makes the model's turn follow ``mode``.
 
@@ -194,7 +198,12 @@ def build_constraint(
 
     ``strict_only``: enforce the argument schemas of the tools marked ``strict: true``
     (OpenAI's contract) only; the other tools stay callable with any JSON object as
-    arguments. Returns None when no tool is strict.
+    arguments. Returns None when no tool is strict (and there is no ``response_schema``).
+
+    ``response_schema``: a JSON Schema the text answer of an ``auto`` or ``none`` turn must
+    follow (OpenAI's ``response_format``): the answer is one JSON value, or (``auto``) calls.
+    A schema with keywords the grammar cannot enforce
+    (:func:`~calltune.guided.schema.unenforceable_keywords`) is a :class:`GuidedError`.
 
     Returns None when there is nothing to constrain (``auto`` with no tools). ``none``
     returns a constraint under which no call can start (the caller may also leave
@@ -214,11 +223,15 @@ def build_constraint(
     mode = str(choice)
     tools = list(tools or [])
     names = [tool_function(t)["name"] for t in tools]
+    answers = response_schema is not None and mode in ("auto", "none")
+    skipped = unenforceable_keywords(response_schema) if response_schema is not None else []
+    if skipped:
+        raise GuidedError("the grammar cannot enforce these schema keywords: " + ", ".join(skipped[:8]))
     if strict_only:
-        if not any(tool_is_strict(t) for t in tools) or mode == "none":
+        if not answers and (not any(tool_is_strict(t) for t in tools) or mode == "none"):
             return None
         # non-strict tools stay callable, with any JSON object as arguments
-        tools = [t if tool_is_strict(t) else _loosened(t) for t in tools]
+        tools = [t if tool_is_strict(t) else loosened_tool(t) for t in tools]
     if isinstance(choice, Named):
         want = choice.name
         if want not in names:
@@ -229,9 +242,11 @@ def build_constraint(
         names = [want]
     elif mode == "required" and not tools:
         raise GuidedError("tool_choice 'required' needs at least one tool")
-    elif mode == "auto" and not tools:
+    elif mode == "auto" and not tools and not answers:
         return None
-    st = structural_tag(name, tools, mode, parallel)
+    grammar_schema = normalize_schema(response_schema, aliases=False) if answers else None
+    st = structural_tag(name, tools, mode, parallel, grammar_schema)
     c = Constraint(format_name=name, mode=mode, tool_names=names, parallel=parallel, structure=st)
+    c.response_schema = response_schema if answers else None
     c.grammar  # noqa: B018 - build now, so a bad schema is reported here, not mid-generation
     return c

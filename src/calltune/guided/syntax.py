@@ -15,6 +15,9 @@ auto        free text; once the model starts a call, the call is constrained
 none        free text in which no call can start
 ========== ===============================================================
 
+With a response schema (OpenAI's ``response_format``), the free text of ``auto`` and
+``none`` becomes one JSON value that follows the schema (:func:`response_structure`).
+
 Call syntax per format (what the format's parser reads back):
 
 - ``hermes``: ``<tool_call>\\n{"name": "<t>", "arguments": <JSON>}\\n</tool_call>``,
@@ -193,14 +196,43 @@ BUILDERS: dict[str, Callable[[list[dict[str, Any]], str, bool], dict[str, Any]]]
 }
 
 
+#: what a format writes before the content of a text answer (ChatGLM3 / GLM-4: the empty
+#: metadata line after ``<|assistant|>``)
+ANSWER_PREFIX = {"hermes": "", "chatglm3": "\n", "glm4": "\n"}
+
+
+def response_structure(
+    format_name: str, tools: list[dict[str, Any]], schema: dict[str, Any], parallel: bool
+) -> dict[str, Any]:
+    """An answer whose content is one JSON value following ``schema`` (a ``response_format``)
+    or, when ``tools`` are given, calls of them in the format's syntax instead (as in
+    ``required``; for Hermes also the fenced-JSON call small Qwen models write)."""
+    content: dict[str, Any] = _json_content(schema)
+    if ANSWER_PREFIX[format_name]:
+        content = _seq(_const(ANSWER_PREFIX[format_name]), content)
+    if not tools:
+        return content
+    if format_name == "hermes":
+        calls = _calls([*(hermes_tag(t) for t in tools), hermes_fenced_tag(tools, parallel)], "\n", parallel)
+    else:
+        calls = BUILDERS[format_name](tools, "required", parallel)
+    return {"type": "or", "elements": [calls, content]}
+
+
 def supported_formats() -> list[str]:
     return sorted(BUILDERS)
 
 
 def structural_tag(
-    format_name: str, tools: list[dict[str, Any]], mode: str, parallel: bool
+    format_name: str,
+    tools: list[dict[str, Any]],
+    mode: str,
+    parallel: bool,
+    response_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The xgrammar structural tag (a JSON-able dict) for ``tools`` in ``format_name``'s syntax."""
+    """The xgrammar structural tag (a JSON-able dict) for ``tools`` in ``format_name``'s syntax.
+    ``response_schema``: in ``auto`` and ``none`` modes, a text answer is one JSON value
+    following it (:func:`response_structure`); ``required`` and named turns have no text answer."""
     try:
         builder = BUILDERS[format_name]
     except KeyError:
@@ -208,4 +240,10 @@ def structural_tag(
             f"guided decoding has no call syntax for format {format_name!r} "
             f"(supported: {', '.join(supported_formats())})"
         ) from None
+    if response_schema is not None and mode in ("auto", "none"):
+        offered = tools if mode == "auto" else []
+        return {
+            "type": "structural_tag",
+            "format": response_structure(format_name, offered, response_schema, parallel),
+        }
     return {"type": "structural_tag", "format": builder(tools, mode, parallel)}

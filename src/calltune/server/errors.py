@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..engines.base import ContextLengthError, EngineError
 from ..errors import CalltuneError
 from ..messages import MessageError
-from ..turn import PromptError, ToolChoiceError
+from ..turn import PromptError, ResponseFormatError, ToolChoiceError
 from .schemas import APIError
 
 
@@ -22,6 +22,8 @@ def api_error(exc: CalltuneError, *, choice_param: str = "tool_choice") -> APIEr
         return APIError(msg, param="messages", code="invalid_messages")
     if isinstance(exc, PromptError):
         return APIError(msg, param="messages")
+    if isinstance(exc, ResponseFormatError):
+        return APIError(msg, param="response_format", code=exc.code)
     if isinstance(exc, ToolChoiceError):
         return APIError(
             msg.replace("tool_choice", f"'{choice_param}'", 1), param=choice_param, code="invalid_tool_choice"

@@ -72,6 +72,8 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(default=None, ge=1)
     stream: bool | None = False
     stream_options: StreamOptions | None = None
+    #: text | json_object | json_schema (checked by calltune.turn.parse_response_format)
+    response_format: dict[str, Any] | None = None
 
 
 class APIError(CalltuneError):

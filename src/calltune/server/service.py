@@ -145,7 +145,7 @@ class ChatService:
                 raise APIError(f"'{choice_param}' is 'required' but no tools were given", param=choice_param)
             choice = parse_tool_choice(choice_in, [t["function"]["name"] for t in tools])
             parallel = (True if req.parallel_tool_calls is None else req.parallel_tool_calls) and not legacy
-            plan = self.turn.plan(tools, choice, parallel=parallel)
+            plan = self.turn.plan(tools, choice, parallel=parallel, response_format=req.response_format)
         except CalltuneError as exc:
             raise api_error(exc, choice_param=choice_param) from None
         except (AttributeError, TypeError, KeyError, ValueError) as exc:

@@ -117,3 +117,13 @@ def build_tiny_model(path: Path) -> Path:
     )
     Qwen2ForCausalLM(cfg).save_pretrained(path)
     return path
+
+
+def tiny_engine(path: Path, default_format: str = "hermes") -> Any:
+    """A transformers engine (CPU, fp32) over :func:`build_tiny_model` written to ``path``: the
+    real decode loop and guided-decoding hook, with random weights and 512 tokens of context."""
+    from calltune.engines.hf import TransformersEngine
+
+    return TransformersEngine(
+        build_tiny_model(path), device="cpu", dtype="float32", default_format=default_format
+    )

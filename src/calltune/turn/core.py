@@ -34,6 +34,7 @@ from .continuation import continue_calls, generate_until_repeat, should_continue
 from .history import answered_calls, awaits_answer_to_user, has_tool_results, key_of, last_user_text
 from .policy import TurnPlan, check_calls, forced_messages, plan_turn
 from .relevance import filter_relevant
+from .response_format import parse_response_format, with_response_instruction
 
 
 class PromptError(CalltuneError, ValueError):
@@ -59,6 +60,9 @@ class TurnSettings:
     max_attempts: int = 2
     #: completion budget of a turn generated again without tools (None = the turn's own)
     answer_max_tokens: int | None = None
+    #: the answer's content is JSON following this (OpenAI's ``response_format``, a
+    #: :class:`~calltune.turn.response_format.ResponseFormat` or a pydantic model); None = text
+    response_format: Any = None
 
 
 @dataclass
@@ -142,8 +146,15 @@ class Turn:
 
     # -- planning and rendering ---------------------------------------------------------------
     def plan(
-        self, tools: Sequence[dict[str, Any]] | None, choice: Any = "auto", *, parallel: bool | None = None
+        self,
+        tools: Sequence[dict[str, Any]] | None,
+        choice: Any = "auto",
+        *,
+        parallel: bool | None = None,
+        response_format: Any = None,
     ) -> TurnPlan:
+        """The turn's plan; ``response_format`` (any spelling
+        :func:`~calltune.turn.response_format.parse_response_format` takes) overrides the settings'."""
         s = self.settings
         names = [t["function"]["name"] for t in tools or []]
         return plan_turn(
@@ -154,13 +165,16 @@ class Turn:
             parallel=s.parallel_tool_calls if parallel is None else parallel,
             guided=s.guided,
             max_attempts=s.max_attempts,
+            response_format=parse_response_format(
+                s.response_format if response_format is None else response_format
+            ),
         )
 
     def render(
         self, messages: Sequence[dict[str, Any]], plan: TurnPlan, attempt: int = 0
     ) -> tuple[list[dict[str, Any]], str | list[int], str]:
         """``(messages as sent, prompt for the engine, prompt text)`` for one attempt."""
-        msgs = forced_messages(list(messages), plan, attempt)
+        msgs = forced_messages(with_response_instruction(list(messages), plan.response_format), plan, attempt)
         offered = plan.offered or None
         try:
             text = self.format.render(msgs, offered, add_generation_prompt=True)
@@ -296,7 +310,7 @@ class Turn:
         if redo:
             notes.append(redo)
             gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
-            bare = replace(plan, choice="none", constraint=None, max_attempts=1)
+            bare = replace(plan, choice="none", constraint=plan.answer_constraint, max_attempts=1)
             answer_params = params
             if s.answer_max_tokens is not None:
                 answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
@@ -347,12 +361,13 @@ class Turn:
             names = [t["function"]["name"] for t in plan.tools]
         parser = self.format.stream_parser(names) if tooled or answer else None
         t0 = time.perf_counter()
-        if plan.constraint is not None:  # a grammar that allows only calls can make a model cycle
+        if plan.constraint is not None and plan.constraint.allows_calls:
+            # a grammar that allows calls can make a model cycle through them
             comp = generate_until_repeat(self.engine, self.format, prompt, p, plan.constraint, names)
             usage = {"prompt_tokens": comp.prompt_tokens, "completion_tokens": comp.completion_tokens}
             chunks: Any = iter([Chunk(comp.text, comp.finish_reason, comp.stop, usage)])
-        else:
-            chunks = self.engine.stream(prompt, p)
+        else:  # free text, or an answer-only grammar (a response format): streamed as it comes
+            chunks = self.engine.stream(prompt, p, plan.constraint)
         parts: list[str] = []
         last: Chunk | None = None
         try:

@@ -10,7 +10,12 @@
   (an engine that cannot constrain is an error), ``guided=False`` never;
 - for a forced choice without a constraint: an instruction in the prompt
   (:func:`forced_messages`), a check of the calls made (:func:`check_calls`) and how many
-  attempts a turn may take before it gives up.
+  attempts a turn may take before it gives up;
+- with a ``response_format`` (:mod:`calltune.turn.response_format`): a grammar under which a text
+  answer is one JSON value following its schema, always (an engine that cannot constrain is a
+  :class:`~calltune.turn.response_format.ResponseFormatUnsupportedError`). With tools on an
+  ``auto`` turn, the one grammar allows calls (their arguments enforced exactly as they would be
+  without a response format) or the JSON answer; ``required`` and named turns hold only calls.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import jsonschema
 from ..engines.base import EngineError
 from ..types import ToolCall
 from .choice import Named, ToolChoice, choice_kind, forces_call
+from .response_format import ResponseFormat, ResponseFormatUnsupportedError
 
 #: choices guided by default when the engine can constrain (the measured decision)
 DEFAULT_GUIDED = frozenset({"required", "named"})
@@ -67,6 +73,9 @@ class TurnPlan:
     #: attempts a forced choice without a constraint may take (1 = no retry)
     max_attempts: int = 1
     schemas: dict[str, Any] = field(default_factory=dict)
+    response_format: ResponseFormat | None = None
+    #: the grammar of a turn generated again without tools for an answer (the response format's)
+    answer_constraint: Any = None
 
     @property
     def forced(self) -> bool:
@@ -100,16 +109,21 @@ def plan_turn(
     parallel: bool = True,
     guided: bool | None = None,
     max_attempts: int = 2,
+    response_format: ResponseFormat | None = None,
 ) -> TurnPlan:
     """The :class:`TurnPlan` for one turn (``choice`` already parsed, see
-    :func:`~calltune.turn.choice.parse_tool_choice`). Raises
-    :class:`~calltune.guided.GuidedError` when the tools cannot be expressed as a grammar."""
+    :func:`~calltune.turn.choice.parse_tool_choice`; ``response_format`` by
+    :func:`~calltune.turn.response_format.parse_response_format`). Raises
+    :class:`~calltune.guided.GuidedError` when the tools cannot be expressed as a grammar, and
+    :class:`~calltune.turn.response_format.ResponseFormatError` when the response format cannot."""
     tools = list(tools or [])
     if not tools:
         choice = "none"
-    plan = TurnPlan(choice=choice, tools=tools, parallel=parallel)
+    plan = TurnPlan(choice=choice, tools=tools, parallel=parallel, response_format=response_format)
     plan.schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
     plan.constraint = _constraint(fmt, engine, plan, guided)
+    if response_format is not None:
+        _response_constraints(fmt, engine, plan, guided)
     if plan.force_by_prompt:
         plan.max_attempts = max(1, max_attempts)
     return plan
@@ -134,6 +148,41 @@ def _constraint(fmt: Any, engine: Any, plan: TurnPlan, guided: bool | None) -> A
     # loop on the same call until max_tokens
     parallel = plan.parallel and not isinstance(plan.choice, Named)
     return build_constraint(fmt, plan.offered, plan.choice, parallel=parallel, strict_only=strict_only)
+
+
+def _response_constraints(fmt: Any, engine: Any, plan: TurnPlan, guided: bool | None) -> None:
+    """Set the plan's grammars for its response format: the answer-only one, and the turn's
+    (calls or the answer) unless the choice forces a call."""
+    rf = plan.response_format
+    assert rf is not None
+    if not can_constrain(engine):
+        raise ResponseFormatUnsupportedError(
+            f"response_format {rf.type!r} needs guided decoding, which engine {type(engine).__name__} "
+            f"({getattr(engine, 'model_id', '?')}) cannot apply; run a local llama.cpp or transformers model"
+        )
+    try:
+        from ..guided import GuidedError, build_constraint
+        from ..guided.schema import loosened_tool, tool_is_strict
+    except ImportError:  # guided decoding not installed (calltune[guided])
+        raise ResponseFormatUnsupportedError(
+            "response_format needs guided decoding: pip install 'calltune[guided]'"
+        ) from None
+    try:
+        plan.answer_constraint = build_constraint(fmt, [], "none", response_schema=rf.schema)
+    except GuidedError as exc:
+        raise ResponseFormatUnsupportedError(
+            f"the response_format schema cannot be enforced: {exc}"
+        ) from None
+    if plan.choice == "none":
+        plan.constraint = plan.answer_constraint
+    elif plan.choice == "auto":
+        # the calls' arguments are enforced as they are without a response format: every tool
+        # with guided=True, strict tools by default, none with guided=False
+        def enforced(t: dict[str, Any]) -> bool:
+            return guided is True or (guided is None and tool_is_strict(t))
+
+        tools = [t if enforced(t) else loosened_tool(t) for t in plan.offered]
+        plan.constraint = build_constraint(fmt, tools, "auto", plan.parallel, response_schema=rf.schema)
 
 
 def forced_messages(messages: list[dict[str, Any]], plan: TurnPlan, attempt: int) -> list[dict[str, Any]]:
