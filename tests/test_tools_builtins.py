@@ -134,7 +134,7 @@ def test_datetime_builtin_spec() -> None:
 
 
 def test_registry() -> None:
-    assert {"calculator", "datetime", "python"} <= set(list_builtins())
+    assert {"browser", "calculator", "datetime", "python"} <= set(list_builtins())
     assert get_builtin("calculator") is b.calculator
 
     def factory(greeting: str = "hi") -> Tool:
@@ -153,6 +153,6 @@ def test_registry() -> None:
     finally:
         b._FACTORIES.pop("test_greet", None)
     with pytest.raises(
-        UnknownBuiltinError, match="unknown built-in tool 'nope'; available: calculator, datetime"
+        UnknownBuiltinError, match="unknown built-in tool 'nope'; available: browser, calculator, datetime"
     ):
         get_builtin("nope")

@@ -74,7 +74,7 @@ ToolsFileOpt = Annotated[
 ]
 BuiltinOpt = Annotated[
     list[str] | None,
-    typer.Option("--builtin", "-b", help="A built-in tool: calculator, datetime, python (repeatable)."),
+    typer.Option("--builtin", "-b", help="A built-in tool: calculator, datetime, python, browser (repeatable)."),
 ]
 McpOpt = Annotated[
     list[str] | None,

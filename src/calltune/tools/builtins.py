@@ -1,7 +1,8 @@
 """Built-in tools: ``calculator`` (safe arithmetic) and ``datetime`` (current date and time).
 
 Other packages add theirs with :func:`register_builtin` (the sandbox registers
-``python``, the code interpreter). :func:`get_builtin` returns a :class:`Tool`.
+``python``, the code interpreter); ``browser`` (:mod:`calltune.tools.browser`, needs the
+``browser`` extra) is loaded on first use. :func:`get_builtin` returns a :class:`Tool`.
 """
 
 from __future__ import annotations
@@ -243,7 +244,10 @@ _FACTORIES: dict[str, Callable[..., Tool]] = {
 }
 # built-ins that live in other packages: (module, factory attribute). Importing the module may
 # register the built-in itself; otherwise the named factory is registered.
-_LAZY_MODULES: dict[str, tuple[str, str]] = {"python": ("calltune.sandbox", "python_tool")}
+_LAZY_MODULES: dict[str, tuple[str, str]] = {
+    "python": ("calltune.sandbox", "python_tool"),
+    "browser": ("calltune.tools.browser", "browser_tool"),
+}
 
 
 def register_builtin(name: str, factory: Callable[..., Tool], *, replace: bool = False) -> None:
