@@ -219,7 +219,11 @@ def test_format_wrapper_forwards_the_whole_contract() -> None:
     text = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
     assert fmt.parse(text, ["get_weather"]).tool_calls[0].arguments == {"city": "Paris"}
     sp = fmt.stream_parser(tool_names=["get_weather"])
-    assert [d.kind for d in sp.feed(text) + sp.finish()] == ["tool_call_start", "tool_call_args"]
+    assert [d.kind for d in sp.feed(text) + sp.finish()] == [
+        "tool_call_start",
+        "tool_call_args",
+        "tool_call_end",
+    ]
     assert fmt.stop_means_call("<|im_end|>") is False
     assert FormatWrapper(get_format("chatglm3")).stop_means_call("<|observation|>") is True
 

@@ -62,6 +62,8 @@ class ParseResult:
     errors: list[ParseError] = field(default_factory=list)
     # code for the ChatGLM3 ``interpreter`` role (one entry per code block)
     code: list[str] = field(default_factory=list)
+    #: what a reasoning model thought before it answered (``<think>…</think>``), never content
+    reasoning: str = ""
 
     def to_message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
@@ -75,13 +77,22 @@ class Delta:
     """An incremental parser event.
 
     kind == "content": ``text`` is new visible content.
+    kind == "reasoning": ``text`` is more of what a reasoning model thinks before it answers.
     kind == "tool_call_start": a new call at ``index`` with ``id`` and ``name``.
-    kind == "tool_call_args": ``text`` is the next chunk of the call's JSON arguments.
-      Concatenating all args chunks of a call gives exactly ``ToolCall.arguments_json()``.
+    kind == "tool_call_args": ``text`` is the next piece of the call's JSON arguments, sent as
+      the model writes them. Concatenating all args pieces of a call gives exactly
+      ``ToolCall.arguments_json()``.
+    kind == "tool_call_end": the call at ``index`` is complete; ``text`` is its whole arguments
+      JSON (the concatenation of its args pieces).
+    kind == "tool_call_abort": the call started at ``index`` turned out not to be a call (its
+      text could not be parsed, or was content after all); forget its deltas. A later call may
+      take the same ``index``.
     kind == "error": ``text`` describes a call that failed to parse.
     """
 
-    kind: Literal["content", "tool_call_start", "tool_call_args", "error"]
+    kind: Literal[
+        "content", "reasoning", "tool_call_start", "tool_call_args", "tool_call_end", "tool_call_abort", "error"
+    ]
     text: str = ""
     index: int = 0
     id: str | None = None

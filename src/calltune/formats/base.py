@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..types import Delta, ParseResult
 from .common import call_arguments, function_dicts, is_code_call, prepare_messages
 from .segment import Segment
+from .segment import seg as text_seg
 
 __all__ = ["ChatFormat", "Segment", "StreamParser", "TokenizerAdapter"]
 
@@ -66,6 +67,12 @@ class ChatFormat(ABC):
     stop: list[str] = []
     #: role markers the format needs; encode() inserts them by id when the vocab has them
     special_tokens: list[str] = []
+    #: the tags around a reasoning model's thinking (see :mod:`calltune.formats.reasoning`);
+    #: None: the format has none
+    reasoning_tags: tuple[str, str] | None = ("<think>", "</think>")
+    #: the model's own template opens the thinking block in the generation prompt when thinking
+    #: is on (DeepSeek-R1, QwQ, Qwen3 "thinking" models); Qwen3's hybrid models open it themselves
+    template_opens_thinking: bool = False
 
     # -- rendering ------------------------------------------------------------------------------
     def segments(
@@ -176,13 +183,47 @@ class ChatFormat(ABC):
         """What the runtime appends so that the model writes the assistant's turn."""
         return []
 
+    def render_thinking(self, enabled: bool) -> list[Segment]:
+        """What follows the generation prompt when a request sets the thinking switch
+        (``chat_template_kwargs.enable_thinking``), as Qwen3's template writes it: off → an
+        empty thinking block, so the model answers at once; on → nothing (the model opens the
+        block), or the opening tag when :attr:`template_opens_thinking`."""
+        if not self.reasoning_tags:
+            return []
+        start, end = self.reasoning_tags
+        if not enabled:
+            return [
+                text_seg(start, "assistant", special=True),
+                text_seg("\n\n", "assistant"),
+                text_seg(end, "assistant", special=True),
+                text_seg("\n\n", "assistant"),
+            ]
+        if self.template_opens_thinking:
+            return [text_seg(start, "assistant", special=True), text_seg("\n", "assistant")]
+        return []
+
+    def prompt_segments(
+        self,
+        messages: Sequence[dict[str, Any]],
+        tools: Sequence[dict[str, Any]] | None = None,
+        add_generation_prompt: bool = True,
+        thinking: bool | None = None,
+    ) -> list[Segment]:
+        """:meth:`segments`, then the thinking switch after the generation prompt (``thinking``
+        None: the template's default, nothing added)."""
+        out = self.segments(messages, tools, add_generation_prompt)
+        if add_generation_prompt and thinking is not None:
+            out = [*out, *self.render_thinking(thinking)]
+        return out
+
     def render(
         self,
         messages: Sequence[dict[str, Any]],
         tools: Sequence[dict[str, Any]] | None = None,
         add_generation_prompt: bool = True,
+        thinking: bool | None = None,
     ) -> str:
-        return "".join(s.text for s in self.segments(messages, tools, add_generation_prompt))
+        return "".join(s.text for s in self.prompt_segments(messages, tools, add_generation_prompt, thinking))
 
     # -- encoding -------------------------------------------------------------------------------
     def encode(
@@ -191,8 +232,10 @@ class ChatFormat(ABC):
         tokenizer: TokenizerAdapter,
         tools: Sequence[dict[str, Any]] | None = None,
         add_generation_prompt: bool = True,
+        thinking: bool | None = None,
     ) -> list[int]:
-        ids, _ = self.encode_segments(self.segments(messages, tools, add_generation_prompt), tokenizer)
+        segs = self.prompt_segments(messages, tools, add_generation_prompt, thinking)
+        ids, _ = self.encode_segments(segs, tokenizer)
         return ids
 
     def encode_segments(

@@ -1,7 +1,12 @@
 """What ChatGLM3 and GLM-4 share: ``<|role|>{metadata}\\n`` headers and the parser that splits
 an assistant turn on ``<|assistant|>`` (metadata before the first newline: empty = content,
 a tool name = a call, the interpreter name = code). A call's block ends at its closing fence or
-the next ``<|assistant|>`` outside the quoted strings of its arguments."""
+the next ``<|assistant|>`` outside the quoted strings of its arguments.
+
+Streaming: a call's start goes out as soon as its body shows where the arguments begin (``{``,
+or ChatGLM3's ``tool_call(``), and the arguments as canonical JSON while they are written
+(:class:`~calltune.formats.argstream.ArgumentStream` reads the Python literals of
+``tool_call(k='v')``)."""
 
 from __future__ import annotations
 
@@ -10,17 +15,20 @@ from collections.abc import Collection
 from typing import Any
 
 from ..types import ParseError, ToolCall
+from .argstream import ArgumentStream
 from .base import ChatFormat, StreamParser
 from .common import FormatError, fence, is_code_call, strip_fence
 from .pyliteral import MAX_CALL_CHARS, LiteralError
 from .segment import Segment, seg
-from .streaming import BufferedStreamParser, MarkerScan, held_suffix
+from .streaming import BufferedStreamParser, CallHead, MarkerScan, held_suffix
 
 ASSISTANT = "<|assistant|>"
 FENCE = "```"
 MAX_NAME_CHARS = 128
 # characters that never occur in a tool name; a first line containing them is content
 _NOT_NAME = re.compile(r"[\s<>`{}()\[\]\"',;!?，。！？；、“”：]")
+#: where a call's arguments begin in its block: a JSON object or ``tool_call(`` (maybe fenced)
+_ARGS_START = re.compile(r"\s*(?:```[\w-]*[ \t]*\n\s*)?(?:(tool_call\s*\()|(?=\{))")
 
 
 def is_name_like(meta: str) -> bool:
@@ -88,6 +96,23 @@ class GLMFormatBase(ChatFormat):
 
     def stop_means_call(self, stop: str | None) -> bool:
         return stop == "<|observation|>"
+
+    def call_head(self, name: str) -> CallHead:
+        """Where the arguments of a call of ``name`` begin in its block. ``tool_call(...)`` is read
+        only when the block's end is found outside single-quoted strings too (ChatGLM3), so that
+        the stream never reads past the block."""
+
+        def head(text: str) -> tuple[str, ArgumentStream] | None:
+            m = _ARGS_START.match(text)
+            if m is None:
+                return None
+            if m.group(1):
+                if "'" not in self.call_quotes:
+                    return None
+                return name, ArgumentStream(m.end(), python=True, kwargs=True)
+            return name, ArgumentStream(m.end())
+
+        return head
 
     def call_from_body(self, name: str, body: str) -> ToolCall | ParseError:
         if len(body) > MAX_CALL_CHARS:
@@ -175,12 +200,15 @@ class GLMStreamParser(BufferedStreamParser):
             if s.startswith(FENCE) and nl == -1 and mk == -1 and not final:
                 return False  # the fence's first line is not complete
             quotes = self._fmt.call_quotes if self._state == "call" else ""
+            if self._state == "call":
+                self._read_block(self._fmt.call_head(self._name))
             if nl != -1 and (mk == -1 or nl < mk):
                 self._scan = MarkerScan((ASSISTANT, FENCE), quotes, len(buf) - len(s) + nl + 1)
             else:
                 self._scan = MarkerScan((ASSISTANT,), quotes)
         hit = self._scan.find(buf)
         if hit is None and not final:
+            self._read_more(buf)
             return False
         self._scan = None
         if hit is None:
@@ -194,9 +222,9 @@ class GLMStreamParser(BufferedStreamParser):
         else:
             out = self._fmt.call_from_body(self._name, body)
             if isinstance(out, ToolCall):
-                self._emit_call(out)
+                self._settle_block(body, [out])
             else:
-                self._emit_error(out)
+                self._settle_block(body, error=out)
         self._end_piece()
         self._buf = rest or ""
         self._state = "content"  # text after a closed block, up to the next <|assistant|>

@@ -24,23 +24,32 @@ JSON list of calls, a fenced ```json block that holds only the call(s), or the w
 being the call JSON. Fenced and bare JSON count as calls only when they have a string
 ``"name"`` and an ``"arguments"``/``"parameters"`` object (and, when ``tool_names`` is given,
 a known name), so prose that merely contains JSON stays content. A ``</tool_call>`` or
-``<tool_call>`` inside a JSON string of a call is text and does not end the call.
+``<tool_call>`` inside a JSON string of a call is text and does not end the call, nor does a
+```` ``` ```` inside a JSON string of a fenced call.
+
+Streaming: a ``<tool_call>`` block or a fenced JSON block that starts with
+``{"name": "...", "arguments": {`` (``"parameters"`` too) sends the call's start there and its
+arguments as they are written (:class:`~calltune.formats.argstream.ArgumentStream`); a fenced
+block only for a known tool when ``tool_names`` is given. Other spellings (a list, the doubled
+braces, arguments as a string or before the name, bare JSON) are sent when they are complete.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from typing import Any
 
 from ..errors import CalltuneError
 from ..types import ParseError, ToolCall
+from .argstream import ArgumentStream
 from .base import ChatFormat, StreamParser
 from .common import strip_fence
 from .pyliteral import MAX_CALL_CHARS, MAX_DEPTH, LiteralError, parse_literal
 from .registry import register_format
 from .segment import Segment, seg, split_markers
-from .streaming import BufferedStreamParser, MarkerScan
+from .streaming import BufferedStreamParser, CallHead, MarkerScan
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 TC_OPEN, TC_CLOSE = "<tool_call>", "</tool_call>"
@@ -186,6 +195,32 @@ class _JSONEnd:
         return "incomplete", n
 
 
+#: the start of a call object whose arguments can be streamed: name first, then the arguments
+_CALL_HEAD = re.compile(
+    r'\s*(?:```[\w-]*[ \t]*\n\s*)?\{\s*"name"\s*:\s*"((?:[^"\\\n]|\\.)*)"\s*,'
+    r'\s*"(?:arguments|parameters)"\s*:\s*(?=\{)'
+)
+
+
+def call_head(tool_names: Collection[str] | None) -> CallHead:
+    """Where the arguments of a ``{"name": ..., "arguments": {...}}`` block begin (a known name
+    only, when ``tool_names`` is given)."""
+
+    def head(text: str) -> tuple[str, ArgumentStream] | None:
+        m = _CALL_HEAD.match(text)
+        if m is None:
+            return None
+        try:
+            name = json.loads(f'"{m.group(1)}"').strip()
+        except ValueError:
+            return None
+        if not name or (tool_names is not None and name not in tool_names):
+            return None
+        return name, ArgumentStream(m.end())
+
+    return head
+
+
 class HermesStreamParser(BufferedStreamParser):
     """States: start, bare (whole output may be JSON), content, tag, fence, fjson, pass."""
 
@@ -195,6 +230,7 @@ class HermesStreamParser(BufferedStreamParser):
         self._state = "start"
         self._scan: _JSONEnd | None = None
         self._scan_tag: MarkerScan | None = None
+        self._scan_fence: MarkerScan | None = None
         self._bare_end: int | None = None
 
     def _step(self, final: bool) -> bool:
@@ -273,8 +309,10 @@ class HermesStreamParser(BufferedStreamParser):
         buf = self._buf
         if self._scan_tag is None:
             self._scan_tag = MarkerScan((TC_CLOSE, TC_OPEN), '"')
+            self._read_block(call_head(None))
         hit = self._scan_tag.find(buf)
         if hit is None and not final:
+            self._read_more(buf)
             return False
         self._scan_tag = None
         if hit is None:
@@ -313,7 +351,7 @@ class HermesStreamParser(BufferedStreamParser):
     def _tag_body(self, body: str) -> None:
         text = strip_fence(body)
         if not text:
-            self._emit_error(ParseError("empty <tool_call> block", body))
+            self._settle_block(body, error=ParseError("empty <tool_call> block", body))
             return
         try:
             calls = calls_from_json(text, False)
@@ -324,38 +362,47 @@ class HermesStreamParser(BufferedStreamParser):
                 name = obj.get("name") if isinstance(obj, dict) else None
             except (ValueError, RecursionError):
                 pass
-            self._emit_error(ParseError(f"cannot parse <tool_call>: {e}", text, name))
+            self._settle_block(body, error=ParseError(f"cannot parse <tool_call>: {e}", text, name))
             return
-        for c in calls:
-            self._emit_call(c)
+        self._settle_block(body, calls)
 
     def _st_fence(self, final: bool) -> bool:
         buf = self._buf  # starts with ```
         nl = buf.find("\n")
-        info = (buf[3:] if nl == -1 else buf[3:nl]).strip().lower()
-        if "`" in info or not any(lang.startswith(info) for lang in _CALL_LANGS):
-            return self._to_pass()
-        if nl == -1:
-            if final:
+        if self._scan_fence is None:
+            info = (buf[3:] if nl == -1 else buf[3:nl]).strip().lower()
+            if "`" in info or not any(lang.startswith(info) for lang in _CALL_LANGS):
                 return self._to_pass()
-            return False
-        if info not in _CALL_LANGS:
-            return self._to_pass()
+            if nl == -1:
+                if final:
+                    return self._to_pass()
+                return False
+            if info not in _CALL_LANGS:
+                return self._to_pass()
+            first = buf[nl + 1 :].lstrip()[:1]
+            if not first:
+                if final:
+                    return self._to_pass()
+                return False
+            if first not in "{[":
+                return self._to_pass()
+            # JSON: the block ends at a closing fence outside its strings
+            self._scan_fence = MarkerScan((FENCE,), '"', nl + 1)
+            self._read_block(call_head(self._names))
         body = buf[nl + 1 :]
-        first = body.lstrip()[:1]
-        if first and first not in "{[":
-            return self._to_pass()
-        close = body.find(FENCE)
-        if close == -1 and not final:
+        hit = self._scan_fence.find(buf)
+        if hit is None and not final:
+            self._read_more(body)
             return False
-        inner = body if close == -1 else body[:close]
+        self._scan_fence = None
+        inner = body if hit is None else buf[nl + 1 : hit[0]]
         try:
             calls = calls_from_json(inner.strip(), True, self._names)
         except ValueError:
+            self._settle_block(inner)
             return self._to_pass()
-        for c in calls:
-            self._emit_call(c)
-        self._buf = "" if close == -1 else body[close + len(FENCE) :]
+        self._settle_block(inner, calls)
+        self._buf = "" if hit is None else buf[hit[0] + len(FENCE) :]
         return self._to_content()
 
     def _to_pass(self) -> bool:

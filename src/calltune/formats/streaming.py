@@ -6,6 +6,15 @@ subclass implements :meth:`BufferedStreamParser._step`, which looks at the undec
 tail ``self._buf``, consumes what is decided (emitting content, calls or errors) and
 returns True while it makes progress.
 
+Calls are streamed while they are written: a subclass starts a :class:`CallReader` when a
+call block begins (:meth:`BufferedStreamParser._read_block`), shows it the block's text as it
+grows (:meth:`~BufferedStreamParser._read_more`: the call's start goes out once its name and the
+start of its arguments are read, then the arguments' canonical JSON piece by piece) and settles
+the block when it is complete (:meth:`~BufferedStreamParser._settle_block`: the rest of the
+arguments and the call's end, or the call withdrawn when the block was not a call after all).
+What the reader writes is a prefix of the final arguments JSON; a block whose arguments parse to
+something else (a key given twice, with two values) is a parse error, however the text was split.
+
 Content rules shared by all formats: the content is made of *pieces* (one per
 ``<|assistant|>`` segment in GLM formats; one for the whole turn in Hermes); leading and
 trailing whitespace of each piece is dropped and non-empty pieces are joined with
@@ -16,10 +25,14 @@ be trailing.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from ..types import Delta, ParseError, ParseResult, ToolCall
+from ..types import Delta, ParseError, ParseResult, ToolCall, new_call_id
+from .argstream import ArgumentStream
 from .base import StreamParser
+
+#: a call's name and the start of its arguments must show within its block's first characters
+HEAD_CHARS = 512
 
 
 def held_suffix(text: str, markers: Sequence[str]) -> int:
@@ -74,6 +87,35 @@ class MarkerScan:
             self._quote, self._pos = m.group(), m.end()
 
 
+#: ``head(text)`` → ``(name, ArgumentStream)`` once a call block's text shows the call's name and
+#: where its arguments begin (the stream starting there), else None
+CallHead = Callable[[str], "tuple[str, ArgumentStream] | None"]
+
+
+class CallReader:
+    """The call block being read: its name and arguments as soon as ``head`` finds them. ``head``
+    sees at most the block's first :data:`HEAD_CHARS` characters, so what the reader finds
+    depends only on the block's text."""
+
+    def __init__(self, head: CallHead) -> None:
+        self._head = head
+        self.name = ""
+        self.args: ArgumentStream | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.args is not None
+
+    def advance(self, body: str) -> str:
+        """Read the block's text so far; the new arguments JSON."""
+        if self.args is None:
+            found = self._head(body[:HEAD_CHARS])
+            if found is None:
+                return ""
+            self.name, self.args = found
+        return self.args.advance(body)
+
+
 class BufferedStreamParser(StreamParser):
     """Base class: content emission with whitespace rules, call/error bookkeeping."""
 
@@ -89,6 +131,8 @@ class BufferedStreamParser(StreamParser):
         self._errors: list[ParseError] = []
         self._code: list[str] = []
         self._finished = False
+        self._reader: CallReader | None = None
+        self._live: tuple[int, str, int] | None = None  # (index, id, args length sent) of a call going out
 
     # -- public API -------------------------------------------------------------------------
     def feed(self, chunk: str) -> list[Delta]:
@@ -165,9 +209,69 @@ class BufferedStreamParser(StreamParser):
         i = len(self._calls)
         self._calls.append(call)
         self._out.append(Delta("tool_call_start", index=i, id=call.id, name=call.name))
-        self._out.append(
-            Delta("tool_call_args", text=call.arguments_json(), index=i, id=call.id, name=call.name)
-        )
+        args = call.arguments_json()
+        self._out.append(Delta("tool_call_args", text=args, index=i, id=call.id, name=call.name))
+        self._out.append(Delta("tool_call_end", text=args, index=i, id=call.id, name=call.name))
+
+    # -- calls streamed while they are written -----------------------------------------------------
+    def _read_block(self, head: CallHead) -> None:
+        """A call block begins here; ``head`` finds its name and arguments (see :class:`CallReader`)."""
+        self._reader = CallReader(head)
+
+    def _read_more(self, body: str) -> None:
+        """The block's text so far (always the same text, longer each time): send the call's start
+        once it is known, then each new piece of its arguments."""
+        r = self._reader
+        if r is None:
+            return
+        piece = r.advance(body)
+        if r.started and self._live is None:
+            self._live = (len(self._calls), new_call_id(), 0)
+            i, cid, _ = self._live
+            self._out.append(Delta("tool_call_start", index=i, id=cid, name=r.name))
+        if piece and self._live is not None:
+            i, cid, sent = self._live
+            self._live = (i, cid, sent + len(piece))
+            self._out.append(Delta("tool_call_args", text=piece, index=i, id=cid, name=r.name))
+
+    def _settle_block(
+        self, body: str, calls: Sequence[ToolCall] = (), error: ParseError | None = None
+    ) -> None:
+        """The block is complete: it holds ``calls``, or failed with ``error``, or (neither) it
+        was content after all. A call whose start went out is finished or withdrawn."""
+        r, self._reader = self._reader, None
+        live, self._live = self._live, None
+        calls = list(calls)
+        if r is not None:
+            r.advance(body)  # the whole block, as a parse of the whole text reads it
+            if calls and r.args is not None:
+                first = calls[0]
+                if first.name != r.name or not first.arguments_json().startswith(r.args.text):
+                    error = ParseError(
+                        f"the arguments of {first.name!r} parse differently from how they are written "
+                        "(a key given twice?)",
+                        body,
+                        first.name,
+                    )
+                    calls = []
+        if live is not None and not calls:
+            self._out.append(Delta("tool_call_abort", index=live[0], id=live[1], name=r.name if r else None))
+            live = None
+        for k, call in enumerate(calls):
+            if k == 0 and live is not None:
+                i, cid, sent = live
+                call.id = cid
+                self._calls.append(call)
+                args = call.arguments_json()
+                if len(args) > sent:
+                    self._out.append(
+                        Delta("tool_call_args", text=args[sent:], index=i, id=cid, name=call.name)
+                    )
+                self._out.append(Delta("tool_call_end", text=args, index=i, id=cid, name=call.name))
+            else:
+                self._emit_call(call)
+        if error is not None:
+            self._emit_error(error)
 
     def _emit_error(self, err: ParseError) -> None:
         self._errors.append(err)

@@ -96,7 +96,7 @@ class _FallbackStreamParser(StreamParser):
             if d.kind == "content":
                 self._content += d.text
                 continue
-            if d.kind in ("tool_call_start", "error"):  # the fallback no longer applies
+            if d.kind in ("tool_call_end", "error"):  # the fallback no longer applies
                 self._hold = False
             out += self._release()
             out.append(d)

@@ -59,7 +59,7 @@ def _stream_continuation(
                     (d.kind == "content" and d.text.strip())
                     or d.kind == "error"
                     or (
-                        d.kind == "tool_call_args"
+                        d.kind == "tool_call_end"
                         and call_key(d.name or "", json.loads(d.text or "{}")) in seen
                     )
                 ):
@@ -156,7 +156,7 @@ def generate_until_repeat(
             for c in ch.text:
                 chars.append(c)
                 for d in sp.feed(c):
-                    if d.kind != "tool_call_args":
+                    if d.kind != "tool_call_end":
                         continue
                     key = call_key(d.name or "", json.loads(d.text or "{}"))
                     repeated = repeated or key in seen
