@@ -12,6 +12,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,13 @@ from calltune.mcp import (  # noqa: E402
 )
 from calltune.server import create_app  # noqa: E402
 from calltune.server.background import BackgroundServer  # noqa: E402
-from calltune.testing import ScriptedEngine, hermes_call, mcp_http_server, toy_mcp_command  # noqa: E402
+from calltune.testing import (  # noqa: E402
+    ScriptedEngine,
+    free_port,
+    hermes_call,
+    mcp_http_server,
+    toy_mcp_command,
+)
 
 TOY = [sys.executable, "-m", "calltune.testing.mcp_server"]
 
@@ -228,6 +235,9 @@ def test_servers_that_cannot_be_used_raise_clear_errors() -> None:
     assert time.monotonic() - t0 < 2 + 8  # the silent process was stopped, not waited for
     with pytest.raises(McpConnectError, match="could not be started"):
         McpClient([f"{sys.executable} -c 'print(1)'"], connect_timeout=10)
+    nobody = f"http://127.0.0.1:{free_port()}/mcp"
+    with pytest.raises(McpConnectError, match="could not be reached: ConnectError"):
+        McpClient([nobody], connect_timeout=10)
     with pytest.raises(McpSpecError, match="only http:// and https://"):
         McpServerSpec.parse("ws://127.0.0.1:1/mcp")
     with pytest.raises(McpSpecError, match="needs a command line"):
@@ -253,6 +263,27 @@ def test_cli_exits_2_for_an_mcp_server_that_cannot_start(monkeypatch: pytest.Mon
     r = CliRunner().invoke(app, ["run", "--mcp", "/nonexistent/server", "hi"])
     assert r.exit_code == 2
     assert "could not be started" in r.stderr
+
+
+def test_cli_serve_with_mcp_hands_the_tools_to_the_server_and_closes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from calltune.server import app as server_app
+
+    seen: dict[str, Any] = {}
+
+    def fake_serve(model: str | None, **kw: Any) -> None:
+        box = kw["toolbox"]
+        seen.update(
+            box=box, names=box.names(), add=box.execute({"name": "add", "arguments": {"a": 1, "b": 1}})
+        )
+
+    monkeypatch.setattr(server_app, "serve", fake_serve)
+    r = CliRunner().invoke(app, ["serve", "--mcp", toy_mcp_command("--only", "add,echo")])
+    assert r.exit_code == 0, r.output
+    assert seen["names"] == ["add", "echo"] and seen["add"].content == "2"
+    after = seen["box"].execute({"name": "echo", "arguments": {"text": "x"}})  # closed with the server
+    assert not after.ok and "is not connected any more" in after.content
 
 
 def test_serve_offers_mcp_tools_to_the_playground(http_url: str) -> None:

@@ -102,6 +102,39 @@ def test_playground_shows_server_errors(browser) -> None:
         page.close()
 
 
+def test_playground_offers_and_runs_mcp_tools(browser, tmp_path: Path) -> None:
+    pytest.importorskip("mcp")
+    from calltune import Toolbox
+    from calltune.testing import toy_mcp_command
+
+    outputs = [call_text("get_weather", {"location": "Paris"}), "It is 22 °C and sunny in Paris."]
+    with (
+        Toolbox.from_mcp(toy_mcp_command("--only", "get_weather")) as box,
+        served(outputs, toolbox=box) as (_, _c, srv),
+    ):
+        page = browser.new_page(viewport={"width": 1280, "height": 820})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.base_url + "/")
+        page.wait_for_function("document.getElementById('examples').value === 'server'", timeout=10_000)
+        offered = json.loads(page.input_value("#tools"))
+        assert [t["function"]["name"] for t in offered] == ["get_weather"]
+        page.fill("#user-input", "What's the weather in Paris?")
+        page.click("#send")
+        page.click("[data-testid=run-on-server]", timeout=15_000)  # the MCP server runs the call
+        page.wait_for_function(
+            "document.querySelectorAll('.msg.assistant .meta').length == 2", timeout=15_000
+        )
+        sent = json.loads(page.inner_text(".tool-result-sent").removeprefix("→ "))
+        assert sent == {"location": "Paris", "temperature": 22, "unit": "celsius", "conditions": "sunny"}
+        answers = page.locator(".msg.assistant .content").all_inner_texts()
+        assert answers[-1] == "It is 22 °C and sunny in Paris."
+        page.screenshot(path=str(tmp_path / "playground-mcp.png"), full_page=True)
+        assert errors == []
+        page.close()
+    _keep_screenshots(tmp_path)
+
+
 @pytest.mark.model
 def test_playground_with_the_real_model(browser, default_engine, tmp_path: Path) -> None:
     from calltune.server import create_app

@@ -148,8 +148,9 @@ class McpConnection:
         except BaseException as e:
             if not self._ready.done():
                 what = "timed out" if isinstance(e, asyncio.CancelledError) else _describe(e)
+                verb = "reached" if self.spec.url else "started"
                 self._ready.set_exception(
-                    McpConnectError(f"MCP server {self.spec.describe()!r} could not be started: {what}")
+                    McpConnectError(f"MCP server {self.spec.describe()!r} could not be {verb}: {what}")
                 )
             else:
                 self._gone = _describe(e)
@@ -224,14 +225,20 @@ class McpConnection:
             raise McpToolError(text or f"MCP tool {tool!r} failed without a message")
         return text
 
+    def _check_open(self) -> None:
+        if not self._loop.running:
+            raise McpServerGone(f"MCP server {self.name!r} is not connected any more (the client was closed)")
+
     async def acall(self, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> str:
         """Call ``tool`` and return its observation text; raises :class:`McpToolError` on ``isError``.
         Awaitable from any event loop; cancelling it cancels the call on the MCP loop."""
+        self._check_open()
         limit = self.timeout if timeout is None else timeout
         return await asyncio.wrap_future(self._loop.submit(self._call_text(tool, arguments, limit)))
 
     def call(self, tool: str, arguments: dict[str, Any], timeout: float | None = None) -> str:
         """Blocking form of :meth:`acall`: waits at most ``timeout`` seconds (default: the connection's)."""
+        self._check_open()
         limit = self.timeout if timeout is None else timeout
         try:
             return self._loop.run(self._call_text(tool, arguments, limit), timeout=limit)
