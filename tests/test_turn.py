@@ -87,13 +87,13 @@ def test_plan_shows_only_what_the_choice_allows() -> None:
 
 
 # -- the turn ---------------------------------------------------------------------------------
-def test_turn_streams_content_then_the_settled_calls_then_the_result() -> None:
+def test_turn_streams_content_then_the_calls_then_the_result() -> None:
     eng = scripted("Let me look." + call("get_current_weather", location="Boston"))
     events = list(turn(eng).stream(USER, [WEATHER]))
     result = events[-1]
     assert isinstance(result, TurnResult)
     kinds = [e.kind for e in events[:-1] if isinstance(e, Delta)]
-    assert kinds[0] == "content" and kinds[-2:] == ["tool_call_start", "tool_call_args"]
+    assert kinds[0] == "content" and kinds[-1] == "tool_call_end"
     assert [(c.name, c.arguments) for c in result.calls] == [("get_current_weather", {"location": "Boston"})]
     assert result.content == "Let me look." and result.finish_reason == "stop"
     assert result.usage["completion_tokens"] == len(eng.outputs[0])

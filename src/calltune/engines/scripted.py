@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,7 +31,8 @@ class ScriptedEngine(Engine):
     """Returns ``outputs`` one per call, in order (cycling when ``cycle``), split into
     small chunks, honouring stop strings exactly like a real engine: the text up to the
     first stop string is returned, the stop string is reported in the last chunk.
-    Each prompt it received is kept in ``prompts``."""
+    Each prompt it received is kept in ``prompts``. ``delay_s``: seconds before each chunk (a
+    model's time per token, for timing tests and benchmarks)."""
 
     def __init__(
         self,
@@ -41,6 +43,7 @@ class ScriptedEngine(Engine):
         cycle: bool = False,
         context_length: int = 32768,
         model_id: str = "scripted",
+        delay_s: float = 0.0,
     ):
         self.outputs = list(outputs)
         self.default_format = default_format
@@ -48,6 +51,7 @@ class ScriptedEngine(Engine):
         self.cycle = cycle
         self.context_length = context_length
         self.model_id = model_id
+        self.delay_s = delay_s
         self.tokenizer = CharTokenizer()
         self.prompts: list[str | list[int]] = []
         self.constraints: list[Any] = []
@@ -76,6 +80,8 @@ class ScriptedEngine(Engine):
             text, hit, finish = text[: params.max_tokens], None, "length"
         pieces = [text[i : i + self.chunk_size] for i in range(0, len(text), self.chunk_size)] or [""]
         for k, p in enumerate(pieces):
+            if self.delay_s:
+                time.sleep(self.delay_s)
             if k == len(pieces) - 1:
                 yield Chunk(
                     p,

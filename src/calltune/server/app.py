@@ -62,14 +62,19 @@ def create_app(
     check_relevance: bool = True,
     continue_calls: bool = True,
     toolbox: Toolbox | None = None,
+    stream_arguments: bool = True,
+    thinking: bool | None = None,
 ) -> FastAPI:
     """The FastAPI app serving ``engine`` (one instance; requests are queued).
 
     ``format``: a :class:`~calltune.formats.base.ChatFormat`, a format name, or None for
     the engine's default. ``api_key``: when set, ``/v1`` and ``/calltune`` need
     ``Authorization: Bearer <key>``. ``cors``: False (default), True (any origin) or a
-    list of origins. ``guided``, ``max_attempts``, ``check_relevance``, ``continue_calls``: the
-    turn's settings (:class:`~calltune.turn.TurnSettings`), the same as the agent's.
+    list of origins. ``guided``, ``max_attempts``, ``check_relevance``, ``continue_calls``,
+    ``stream_arguments`` (False: each call's arguments in one chunk once the turn has settled it),
+    ``thinking`` (the template's thinking switch when a request does not set
+    ``chat_template_kwargs.enable_thinking``): the turn's settings
+    (:class:`~calltune.turn.TurnSettings`), the same as the agent's.
     ``toolbox``: tools the server runs itself (``calltune serve --mcp``). Completions still only
     return calls; the playground lists these tools (``GET /calltune/tools``), sends them as
     ``tools`` and runs the calls it gets through ``POST /calltune/tools/call``.
@@ -83,6 +88,8 @@ def create_app(
         max_attempts=max_attempts,
         check_relevance=check_relevance,
         continue_calls=continue_calls,
+        stream_arguments=stream_arguments,
+        thinking=thinking,
     )
     service = ChatService(engine, fmt, name, default_max_tokens=default_max_tokens, settings=settings)
     app = FastAPI(title="calltune", version="0.1.0", docs_url="/docs", redoc_url=None)
@@ -222,6 +229,7 @@ def serve(
     continue_calls: bool = True,
     log_level: str = "info",
     toolbox: Toolbox | None = None,
+    stream_arguments: bool = True,
     **engine_kw: Any,
 ) -> None:
     """Load ``model`` (None = the embedded default GGUF) and serve it until interrupted
@@ -245,6 +253,7 @@ def serve(
         check_relevance=check_relevance,
         continue_calls=continue_calls,
         toolbox=toolbox,
+        stream_arguments=stream_arguments,
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level)

@@ -53,6 +53,14 @@ def register(app: typer.Typer) -> None:
         continue_calls: ContinueOpt = True,
         n_ctx: NCtxOpt = None,
         mcp: McpOpt = None,
+        stream_arguments: Annotated[
+            bool,
+            typer.Option(
+                "--stream-arguments/--no-stream-arguments",
+                help="Stream call arguments as the model writes them (where the turn cannot take the "
+                "call back); --no-stream-arguments sends each call's arguments in one chunk.",
+            ),
+        ] = True,
         log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     ) -> None:
         """Serve a model with the OpenAI chat-completions API (tools, streaming) and a web playground at /."""
@@ -77,6 +85,7 @@ def register(app: typer.Typer) -> None:
                 continue_calls=continue_calls,
                 log_level=log_level,
                 toolbox=toolbox,
+                stream_arguments=stream_arguments,
                 **kw,
             )
         finally:

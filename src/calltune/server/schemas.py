@@ -74,6 +74,8 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
     #: text | json_object | json_schema (checked by calltune.turn.parse_response_format)
     response_format: dict[str, Any] | None = None
+    #: passed to the chat template, as vLLM does; calltune reads ``enable_thinking``
+    chat_template_kwargs: dict[str, Any] | None = None
 
 
 class APIError(CalltuneError):

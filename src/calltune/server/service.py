@@ -2,8 +2,11 @@
 
 Both the streamed and the non-streamed response are built from the same stream of
 :class:`~calltune.types.Delta` events of the turn, so the concatenated argument chunks of a
-stream equal the non-streamed ``arguments``. The server returns calls; it never executes the
-client's tools.
+stream equal the non-streamed ``arguments``. Calls are streamed while the model writes them
+when the turn cannot take them back (:mod:`calltune.turn.live`); a call whose arguments went
+out and then broke off ends the stream with an error event (``length`` when the token budget
+ran out). The thinking of a reasoning model is ``reasoning_content``. The server returns calls;
+it never executes the client's tools.
 """
 
 from __future__ import annotations
@@ -42,16 +45,24 @@ class Outcome:
     """What one request produced: the turn's deltas as they came, then its result."""
 
     content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: names of the calls that were withdrawn after their start went out (broken off)
+    broken: list[str] = field(default_factory=list)
     result: TurnResult | None = None
 
     def add(self, d: Delta) -> None:
         if d.kind == "content":
             self.content.append(d.text)
+        elif d.kind == "reasoning":
+            self.reasoning.append(d.text)
         elif d.kind == "tool_call_start":
             self.calls[d.index] = {"id": d.id, "name": d.name, "args": []}
         elif d.kind == "tool_call_args":
             self.calls.setdefault(d.index, {"id": d.id, "name": d.name, "args": []})["args"].append(d.text)
+        elif d.kind == "tool_call_abort":
+            gone = self.calls.pop(d.index, None)
+            self.broken.append(str((gone or {}).get("name") or d.name or ""))
 
     def tool_calls(self) -> list[ToolCall]:
         out = []
@@ -83,6 +94,19 @@ class Prepared:
     legacy: bool = False
     include_usage: bool = False
     outcome: Outcome | None = None
+
+
+def _enable_thinking(kwargs: dict[str, Any] | None) -> bool | None:
+    """The chat template's thinking switch from a request's ``chat_template_kwargs`` (vLLM's
+    spelling), or None when the request does not set it."""
+    value = (kwargs or {}).get("enable_thinking")
+    if value is not None and not isinstance(value, bool):
+        raise APIError(
+            "'chat_template_kwargs.enable_thinking' must be true or false",
+            param="chat_template_kwargs",
+            code="invalid_value",
+        )
+    return value
 
 
 def _validation_param(exc: ValidationError) -> tuple[str, str]:
@@ -145,7 +169,13 @@ class ChatService:
                 raise APIError(f"'{choice_param}' is 'required' but no tools were given", param=choice_param)
             choice = parse_tool_choice(choice_in, [t["function"]["name"] for t in tools])
             parallel = (True if req.parallel_tool_calls is None else req.parallel_tool_calls) and not legacy
-            plan = self.turn.plan(tools, choice, parallel=parallel, response_format=req.response_format)
+            plan = self.turn.plan(
+                tools,
+                choice,
+                parallel=parallel,
+                response_format=req.response_format,
+                thinking=_enable_thinking(req.chat_template_kwargs),
+            )
         except CalltuneError as exc:
             raise api_error(exc, choice_param=choice_param) from None
         except (AttributeError, TypeError, KeyError, ValueError) as exc:
@@ -271,6 +301,8 @@ class ChatService:
             "role": "assistant",
             "content": content if content.strip() or not calls else None,
         }
+        if out.reasoning:
+            msg["reasoning_content"] = "".join(out.reasoning)
         if prep.legacy:
             if calls:
                 c = out.calls[min(out.calls)]
@@ -318,6 +350,8 @@ class ChatService:
         def to_sse(d: Delta) -> str | None:
             if d.kind == "content":
                 return chunk({"content": d.text})
+            if d.kind == "reasoning":
+                return chunk({"reasoning_content": d.text})
             if d.kind == "tool_call_start":
                 if legacy:
                     return chunk({"function_call": {"name": d.name, "arguments": ""}})
@@ -355,6 +389,16 @@ class ChatService:
                         if s:
                             yield s
                 out = prep.outcome or Outcome()
+                if out.broken and out.finish_reason != "length":
+                    # the client has the start of a call that is not one: say so, do not finish
+                    reason = "; ".join(e.message for e in (out.result.errors if out.result else []))
+                    raise APIError(
+                        f"the model's call of {out.broken[0]!r} broke off after its arguments began to "
+                        f"stream: {reason or 'not a valid call'}",
+                        status=500,
+                        type="server_error",
+                        code="invalid_tool_call",
+                    )
                 yield chunk({}, self._finish_reason(out, legacy))
                 if prep.include_usage:
                     yield sse(

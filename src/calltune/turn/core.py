@@ -20,6 +20,7 @@ errors once the turn has decided on them) and ends with the :class:`TurnResult`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -28,13 +29,17 @@ from typing import Any
 from ..engines.base import Chunk, ContextLengthError, Engine, SamplingParams
 from ..errors import CalltuneError
 from ..formats.base import ChatFormat
+from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
 from ..types import Delta, ParseError, ParseResult, ToolCall
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
-from .history import answered_calls, awaits_answer_to_user, has_tool_results, key_of, last_user_text
+from .history import answered_calls, has_tool_results, key_of, last_user_text
+from .live import LiveCalls, calls_stream_live
 from .policy import TurnPlan, check_calls, forced_messages, plan_turn
-from .relevance import filter_relevant
+from .relevance import filter_relevant, relevance_applies
 from .response_format import parse_response_format, with_response_instruction
+
+log = logging.getLogger("calltune.turn")
 
 
 class PromptError(CalltuneError, ValueError):
@@ -60,6 +65,11 @@ class TurnSettings:
     max_attempts: int = 2
     #: completion budget of a turn generated again without tools (None = the turn's own)
     answer_max_tokens: int | None = None
+    #: send calls while the model writes them, where nothing after the generation can take them
+    #: back (:mod:`calltune.turn.live`); False: each call when the turn has settled it
+    stream_arguments: bool = True
+    #: the chat template's thinking switch (``enable_thinking``); None: the template's default
+    thinking: bool | None = None
     #: the answer's content is JSON following this (OpenAI's ``response_format``, a
     #: :class:`~calltune.turn.response_format.ResponseFormat` or a pydantic model); None = text
     response_format: Any = None
@@ -76,6 +86,8 @@ class Attempt:
     content: str
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     parse_errors: list[dict[str, Any]] = field(default_factory=list)
+    #: what a reasoning model thought before it answered (never in ``content``)
+    reasoning: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
@@ -111,6 +123,8 @@ class TurnResult:
     #: the output whose calls were all dropped, when the turn was generated again without tools
     raw_called: str | None = None
     latency_s: float = 0.0
+    #: what a reasoning model thought before it answered (the generation that stands)
+    reasoning: str = ""
 
     @property
     def raw(self) -> str:
@@ -152,12 +166,14 @@ class Turn:
         *,
         parallel: bool | None = None,
         response_format: Any = None,
+        thinking: bool | None = None,
     ) -> TurnPlan:
         """The turn's plan; ``response_format`` (any spelling
-        :func:`~calltune.turn.response_format.parse_response_format` takes) overrides the settings'."""
+        :func:`~calltune.turn.response_format.parse_response_format` takes) and ``thinking``
+        override the settings'."""
         s = self.settings
         names = [t["function"]["name"] for t in tools or []]
-        return plan_turn(
+        plan = plan_turn(
             self.format,
             self.engine,
             list(tools or []),
@@ -169,6 +185,8 @@ class Turn:
                 s.response_format if response_format is None else response_format
             ),
         )
+        plan.thinking = s.thinking if thinking is None else thinking
+        return plan
 
     def render(
         self, messages: Sequence[dict[str, Any]], plan: TurnPlan, attempt: int = 0
@@ -176,10 +194,11 @@ class Turn:
         """``(messages as sent, prompt for the engine, prompt text)`` for one attempt."""
         msgs = forced_messages(with_response_instruction(list(messages), plan.response_format), plan, attempt)
         offered = plan.offered or None
+        kw = {} if plan.thinking is None else {"thinking": plan.thinking}
         try:
-            text = self.format.render(msgs, offered, add_generation_prompt=True)
+            text = self.format.render(msgs, offered, add_generation_prompt=True, **kw)
             tok = getattr(self.engine, "tokenizer", None)
-            prompt = self.format.encode(msgs, tok, offered, add_generation_prompt=True) if tok else text
+            prompt = self.format.encode(msgs, tok, offered, add_generation_prompt=True, **kw) if tok else text
         except (ValueError, KeyError, TypeError) as exc:
             raise PromptError(f"the messages cannot be rendered: {exc}") from None
         return msgs, prompt, text
@@ -234,6 +253,16 @@ class Turn:
         plan = plan or self.plan(tools, choice)
         messages = list(messages)
         attempts: list[Attempt] = []
+        live_calls: LiveCalls | None = None
+        if calls_stream_live(
+            plan,
+            messages,
+            enabled=s.stream_arguments,
+            check_relevance=s.check_relevance,
+            relevance_exempt=s.relevance_exempt,
+        ):
+            answered = answered_calls(_since_last_user(messages)) if s.skip_answered_calls else set()
+            live_calls = LiveCalls(answered, plan.parallel)
 
         # 1. generate; a forced turn without grammar is checked and retried
         gen: _Generation | None = None
@@ -242,12 +271,16 @@ class Turn:
             p = params
             if i > 0:  # a different sample, reproducible under a seed
                 p = replace(params, temperature=max(params.temperature, 0.7), seed=(params.seed or 0) + i)
-            gen = yield from self._generate(messages, plan, p, explicit_max_tokens, i, live)
+            gen = yield from self._generate(
+                messages, plan, p, explicit_max_tokens, i, live, live_calls=live_calls
+            )
             attempts.append(gen.attempt)
             if not plan.force_by_prompt:
                 break
             problems = check_calls(gen.parsed.tool_calls, plan)
             if not problems or i == plan.max_attempts - 1:
+                if gen.parsed.reasoning:
+                    yield Delta("reasoning", gen.parsed.reasoning)
                 if gen.parsed.content:
                     yield Delta("content", gen.parsed.content)
                 break
@@ -273,13 +306,7 @@ class Turn:
                     notes.append(f"{len(result.repeated)} repeated call(s) left out")
 
         # 3. does each called function fit the request?
-        if (
-            not redo
-            and s.check_relevance
-            and plan.choice == "auto"
-            and calls
-            and awaits_answer_to_user(messages)
-        ):
+        if not redo and calls and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
             kept, dropped, verdicts = filter_relevant(
                 self.engine, self.format, last_user_text(messages), plan.offered, calls, s.relevance_exempt
             )
@@ -322,15 +349,23 @@ class Turn:
         elif notes:
             gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
 
-        # 5. the calls the turn settled on, then the result
-        for i, c in enumerate(calls):
-            yield Delta("tool_call_start", index=i, id=c.id, name=c.name)
-            yield Delta("tool_call_args", text=c.arguments_json(), index=i, id=c.id, name=c.name)
+        # 5. the calls the turn settled on (those not sent while written), then the result
+        sent = live_calls.sent if live_calls is not None and not redo else []
+        index = live_calls.next_index if live_calls is not None else 0
+        if sent != [c.id for c in calls[: len(sent)]]:  # pragma: no cover - a broken promise
+            log.error("calls sent while written are not the turn's first calls: %s", sent)
+        for c in calls[len(sent) :]:
+            args = c.arguments_json()
+            yield Delta("tool_call_start", index=index, id=c.id, name=c.name)
+            yield Delta("tool_call_args", text=args, index=index, id=c.id, name=c.name)
+            yield Delta("tool_call_end", text=args, index=index, id=c.id, name=c.name)
+            index += 1
         for i, e in enumerate(errors):
             yield Delta("error", text=e.message, index=i, name=e.name)
         # the parse of the generation that stands (the answer turn, when one was generated): a
         # client that streamed may also have seen content of a generation before it
         result.content = (again if redo else gen).parsed.content
+        result.reasoning = (again if redo else gen).parsed.reasoning
         result.calls, result.errors, result.code = calls, errors, code
         result.finish_reason = attempts[-1].finish_reason
         result.prompt_tokens = attempts[0].prompt_tokens
@@ -348,8 +383,10 @@ class Turn:
         attempt: int,
         live: bool,
         answer: bool = False,
+        live_calls: LiveCalls | None = None,
     ) -> Iterator[Delta]:
-        """Generate once; content deltas are yielded when ``live``.
+        """Generate once; content and reasoning deltas are yielded when ``live``, call deltas
+        through ``live_calls`` when given (:mod:`calltune.turn.live`).
         ``answer``: the turn generated again without tools for an answer; calls the model still
         writes there are not calls and not content. Returns (``yield from``) a :class:`_Generation`."""
         s = self.settings
@@ -359,7 +396,19 @@ class Turn:
         tooled = plan.choice != "none"
         if answer:  # parse as if the tools were offered, to leave out what the model still calls
             names = [t["function"]["name"] for t in plan.tools]
-        parser = self.format.stream_parser(names) if tooled or answer else None
+        opened = opens_reasoning(self.format, prompt_text)
+        parser = turn_parser(self.format, names, calls=tooled or answer, opened=opened)
+
+        def relay(deltas: list[Delta]) -> Iterator[Delta]:
+            for d in deltas:
+                if not live:
+                    continue
+                if d.kind in ("content", "reasoning"):
+                    if d.text:
+                        yield d
+                elif live_calls is not None and d.kind.startswith("tool_call"):
+                    yield from live_calls.relay(d)
+
         t0 = time.perf_counter()
         if plan.constraint is not None and plan.constraint.allows_calls:
             # a grammar that allows calls can make a model cycle through them
@@ -374,29 +423,22 @@ class Turn:
             for ch in chunks:
                 parts.append(ch.text)
                 last = ch
-                if not ch.text:
-                    continue
-                deltas = parser.feed(ch.text) if parser is not None else [Delta("content", ch.text)]
-                for d in deltas:
-                    if live and d.kind == "content" and d.text:
-                        yield d
+                if ch.text:
+                    yield from relay(parser.feed(ch.text))
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        if parser is not None:
-            for d in parser.finish():
-                if live and d.kind == "content" and d.text:
-                    yield d
+        yield from relay(parser.finish())
         raw = "".join(parts)
         usage = dict((last.usage if last else None) or {})
         finish = (last.finish_reason if last else None) or "stop"
         stop = last.stop if last else None
-        parsed = self.format.parse(raw, tool_names=names) if tooled or answer else ParseResult(content=raw)
+        parsed = parser.result()  # the same as parsing ``raw`` at once
         note = ""
         if answer and (parsed.tool_calls or parsed.errors or parsed.code):
             note = "call(s) ignored: no tools were on offer for this turn"
-            parsed = ParseResult(content=parsed.content)
+            parsed = ParseResult(content=parsed.content, reasoning=parsed.reasoning)
         completion_tokens = int(usage.get("completion_tokens", 0))
         raw_first: str | None = None
         first_tokens: int | None = None
@@ -415,7 +457,7 @@ class Turn:
                 prompt,
                 raw,
                 parsed,
-                lambda t: self.format.parse(t, tool_names=names),
+                lambda t: read_turn(self.format, t, names, opened=opened),
                 p,
                 tool_names=names,
             )
@@ -430,6 +472,7 @@ class Turn:
             content=parsed.content,
             tool_calls=[c.to_dict() for c in parsed.tool_calls],
             parse_errors=[e.to_dict() for e in parsed.errors],
+            reasoning=parsed.reasoning,
             prompt_tokens=int(usage.get("prompt_tokens", len(prompt) if isinstance(prompt, list) else 0)),
             completion_tokens=completion_tokens,
             latency_s=time.perf_counter() - t0,

@@ -76,6 +76,8 @@ class TurnPlan:
     response_format: ResponseFormat | None = None
     #: the grammar of a turn generated again without tools for an answer (the response format's)
     answer_constraint: Any = None
+    #: the chat template's thinking switch for this turn (None: the template's default)
+    thinking: bool | None = None
 
     @property
     def forced(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from ..engines.base import Engine, SamplingParams
 from ..formats.base import ChatFormat
 from ..types import ToolCall
+from .history import awaits_answer_to_user
 
 RELEVANCE_SYSTEM = "You are a helpful assistant."
 RELEVANCE_QUESTION = (
@@ -80,6 +81,19 @@ def check_relevance(
         fits = not answer.lower().lstrip("\"'*` ").startswith("no")
         verdicts[call.name] = RelevanceVerdict(call.name, fits, answer)
     return verdicts
+
+
+def relevance_applies(
+    enabled: bool, plan: Any, messages: Sequence[dict[str, Any]], exempt: Collection[str] = ()
+) -> bool:
+    """Whether the check may drop calls of a turn planned as ``plan``: it is on, the choice is
+    ``auto``, the turn answers a user message, and a function it does not exempt is offered."""
+    return (
+        enabled
+        and plan.choice == "auto"
+        and awaits_answer_to_user(messages)
+        and any(t["function"]["name"] not in exempt for t in plan.offered)
+    )
 
 
 def filter_relevant(
