@@ -4,7 +4,7 @@ Both systems use the same ``Llama`` object (the default model, loaded once) and 
 same BFCL cases (a seeded subset, ``--limit`` per category); BFCL's own AST checker
 judges every answer. Resumable: rerun the same command to continue.
 
-    python bench/bfcl_compare.py --limit 100 --out runs/bfcl-compare \
+    python bench/bfcl_compare.py --limit 30 --multi-turn-limit 10 --out runs/bfcl-compare \
         --lock-file /tmp/calltune-cpu.lock
 
 Writes ``<out>/{summary.json,report.md,accuracy.png}`` and copies them to
@@ -22,10 +22,11 @@ from pathlib import Path
 
 from calltune.eval.bfcl_data import load_cases, parse_categories
 from calltune.eval.cli import SYSTEM_NAMES, build_systems
+from calltune.eval.multi_turn import context_size
 from calltune.eval.report import markdown, write_report
 from calltune.eval.runner import collect, run_bfcl
 
-DEFAULT_CATEGORIES = "simple_python,multiple,parallel,parallel_multiple,irrelevance"
+DEFAULT_CATEGORIES = "all"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="model (default: the embedded default GGUF)")
     ap.add_argument("--format", default=None, help="chat format for calltune (default: from the model)")
     ap.add_argument("--categories", default=DEFAULT_CATEGORIES)
-    ap.add_argument("--limit", type=int, default=100, help="cases per category (seeded subset); 0 = all")
+    ap.add_argument("--limit", type=int, default=30, help="cases per category (seeded subset); 0 = all")
+    ap.add_argument("--multi-turn-limit", type=int, default=10, help="cases per multi-turn category; 0 = all")
+    ap.add_argument("--n-ctx", type=int, default=None, help="context window (default: sized for multi-turn)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
         "--systems", default="llama-cpp-native,calltune", help=f"comma-separated: {', '.join(SYSTEM_NAMES)}"
@@ -66,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cats = parse_categories(args.categories)
     limit = args.limit or None
-    cases = load_cases(cats, limit, args.seed)
+    mt_limit = args.multi_turn_limit or None
+    cases = load_cases(cats, limit, args.seed, multi_turn_limit=mt_limit)
+    n_ctx = context_size(cats, args.n_ctx)
     t0 = time.perf_counter()
     systems, eng = build_systems(
         names,
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         endpoint_model=None,
         api_key=None,
         max_tokens=args.max_tokens,
+        n_ctx=n_ctx,
         system=args.system,
         continue_calls=not args.no_continue,
         check_relevance=not args.no_relevance,
@@ -88,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     config = {
         "categories": cats,
         "limit": limit,
+        "multi_turn_limit": mt_limit,
+        "n_ctx": n_ctx,
         "seed": args.seed,
         "model": args.model or "default",
         "system": args.system,

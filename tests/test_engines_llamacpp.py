@@ -136,6 +136,33 @@ def test_usage_reports_cached_tokens(default_engine) -> None:
     assert chunks[-1].usage["cached_tokens"] >= prefix
 
 
+def test_a_side_question_does_not_cost_the_long_context(default_engine) -> None:
+    """Step 1 (long tool list), a short unrelated request (the relevance check), step 2: the
+    long context is kept and restored, so step 2 prefills only its new tokens, and it answers
+    as a cold prefill of the same prompt does."""
+    eng = default_engine
+    tools = "\n".join(
+        f'{{"name": "tool_{i}", "description": "Looks up record {i} in the archive by its key.", '
+        f'"parameters": {{"key": "string"}}}}'
+        for i in range(12)
+    )
+    system = f"Session {uuid.uuid4().hex}. You can call these tools:\n{tools}"
+    step1 = chatml("Which tool reads record 3?", system)
+    step2 = step1 + "tool_3<|im_end|>\n<|im_start|>user\nAnd record 8?<|im_end|>\n<|im_start|>assistant\n"
+    params = SamplingParams(max_tokens=6)
+    before = dict(eng.prefix_cache_stats)
+    eng.generate(step1, params)
+    eng.generate(chatml("Say yes or no."), SamplingParams(max_tokens=2))
+    chunks = list(eng.stream(step2, params))
+    assert eng.prefix_cache_stats["restored"] == before["restored"] + 1
+    n_step1 = len(eng.llama.tokenize(step1.encode(), False, True))
+    assert n_step1 > 300 and chunks[-1].usage["cached_tokens"] >= n_step1 - 1
+    warm = "".join(c.text for c in chunks)
+    eng.reset_cache()
+    cold = eng.generate(step2, params)
+    assert cold.text == warm
+
+
 def test_constraint_logits_processor_is_applied(default_engine) -> None:
     x = default_engine.tokenizer.encode_text("X")
     assert len(x) == 1

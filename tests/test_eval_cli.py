@@ -65,8 +65,8 @@ def test_cli_bfcl_then_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         _app(), ["eval", "rescore", str(out), "--from", "nope", "--as", "x", "--data-dir", str(data)]
     )
     assert r.exit_code == 2 and "no system 'nope'" in r.output
-    r = runner.invoke(_app(), [*args[:-2], "-c", "simple_java", "--out", str(out)])
-    assert r.exit_code == 2 and "unknown BFCL category 'simple_java'" in r.output
+    r = runner.invoke(_app(), [*args[:-2], "-c", "simple_cobol", "--out", str(out)])
+    assert r.exit_code == 2 and "unknown BFCL category 'simple_cobol'" in r.output
 
 
 def test_endpoint_system_speaks_openai_chat_completions(monkeypatch: pytest.MonkeyPatch) -> None:

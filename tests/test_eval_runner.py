@@ -107,8 +107,8 @@ def test_load_and_stratified_seeded_subset(data_dir: Path) -> None:
     sp = [c for c in cases if c.category == "simple_python"]
     assert [c.id for c in select(sp, 1, seed=0)] == [one[0].id]
     assert {c.id for c in select(sp, 2, seed=0)} == {"simple_python_0", "simple_python_1"}
-    with pytest.raises(BfclDataError, match="unknown BFCL category 'simple_java'"):
-        parse_categories("simple_java")
+    with pytest.raises(BfclDataError, match="unknown BFCL category 'simple_cobol'"):
+        parse_categories("simple_cobol")
 
 
 def test_scripted_run_produces_expected_summary(data_dir: Path, tmp_path: Path) -> None:

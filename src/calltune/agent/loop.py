@@ -77,8 +77,11 @@ class Agent:
         max_observation_chars: int = 16000,
         continue_calls: bool = True,
         check_relevance: bool = True,
+        turn: Turn | None = None,
         response_format: Any = None,
     ):
+        """``turn``: run this :class:`~calltune.turn.Turn` (its engine, format and settings)
+        instead of building one from the arguments above (the BFCL runner shares its turn)."""
         from ..formats import get_format
         from ..tools import Toolbox
 
@@ -88,14 +91,16 @@ class Agent:
         elif not isinstance(toolbox, Toolbox):
             toolbox = Toolbox(list(toolbox))
         self.toolbox = toolbox
-        self.format = get_format(format or getattr(engine, "default_format", None) or "hermes")
+        self.format = (
+            turn.format if turn else get_format(format or getattr(engine, "default_format", None) or "hermes")
+        )
         self.system = system
         self.max_steps = max_steps
         self.tool_choice = parse_tool_choice(tool_choice, self.toolbox.names())
         self.params = params or SamplingParams(max_tokens=512, temperature=0.0)
         self.on_event = on_event
         self.max_observation_chars = max_observation_chars
-        self.turn = Turn(
+        self.turn = turn or Turn(
             engine,
             self.format,
             TurnSettings(

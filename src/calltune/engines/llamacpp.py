@@ -24,6 +24,10 @@ from .loading import detect_default_format, loading_status
 from .stops import ByteTokenDecoder, TextDecoder
 
 DEFAULT_N_CTX = 8192
+#: bytes of KV state kept for prompts the engine switched away from (see ``prefix_cache_bytes``)
+DEFAULT_PREFIX_CACHE_BYTES = 1 << 30
+#: a context is kept, and a kept one restored, only when that saves at least this many tokens
+PREFIX_MIN_TOKENS = 256
 
 
 def _llama_cpp() -> Any:
@@ -142,6 +146,12 @@ class LlamaCppEngine(LocalEngine):
     model's training context if smaller). ``n_threads``: CPU threads (default: all
     cores this process may use). ``n_gpu_layers``: layers to offload when
     llama-cpp-python was built with a GPU backend (-1 = all).
+    ``prefix_cache_bytes``: llama.cpp keeps one context; a request that shares little with
+    it (an agent's short side question between two steps of a long conversation) would throw
+    the long one away, and the next step would prefill its whole tool list again. Before that
+    happens the engine saves the long context's state (llama-cpp-python's ``LlamaRAMCache``,
+    this many bytes, least recently used first out) and restores it when a later prompt
+    shares more of it than of the current context. 0 turns this off.
     """
 
     constraint_hook = "llamacpp_logits_processor"
@@ -157,6 +167,7 @@ class LlamaCppEngine(LocalEngine):
         model_id: str | None = None,
         default_format: str | None = None,
         progress: bool | None = None,
+        prefix_cache_bytes: int = DEFAULT_PREFIX_CACHE_BYTES,
         **llama_kwargs: Any,
     ):
         llama_cpp = _llama_cpp()
@@ -190,6 +201,13 @@ class LlamaCppEngine(LocalEngine):
         self.tokenizer = LlamaCppTokenizer(self.llama)
         self._is_eog = llama_cpp.llama_vocab_is_eog
         self._lock = threading.Lock()
+        self._prefix_cache: Any = None
+        if prefix_cache_bytes > 0:
+            from llama_cpp.llama_cache import LlamaRAMCache
+
+            self._prefix_cache = LlamaRAMCache(capacity_bytes=prefix_cache_bytes)
+        #: how often a kept context was saved and restored (for benches and tests)
+        self.prefix_cache_stats = {"saved": 0, "restored": 0, "restored_tokens": 0}
 
     # ------------------------------------------------------------------ generation
 
@@ -218,7 +236,10 @@ class LlamaCppEngine(LocalEngine):
         self, ids: list[int], params: SamplingParams, processor: Any
     ) -> tuple[Iterator[int], int]:
         llama = self.llama
-        cached = _reused_prefix(list(llama._input_ids), ids) if llama.n_tokens else 0
+        current = list(llama._input_ids) if llama.n_tokens else []
+        cached = _reused_prefix(current, ids)
+        if self._prefix_cache is not None:
+            cached = self._swap_context(current, ids, cached)
         llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
         processors = _llama_cpp().LogitsProcessorList([processor]) if processor is not None else None
         # Llama.generate keeps the previous request's tokens and evaluates only what differs
@@ -233,6 +254,24 @@ class LlamaCppEngine(LocalEngine):
             logits_processor=processors,
         )
         return tokens, cached
+
+    def _swap_context(self, current: list[int], ids: list[int], cached: int) -> int:
+        """Keep the current context if this request would discard a long part of it; restore a
+        kept one that shares a longer prefix with ``ids``. Returns the prefix length reused."""
+        cache, llama = self._prefix_cache, self.llama
+        if len(current) - cached >= PREFIX_MIN_TOKENS:
+            cache[current] = llama.save_state()
+            self.prefix_cache_stats["saved"] += 1
+        key = cache._find_longest_prefix_key(tuple(ids))
+        if key is None:
+            return cached
+        shared = _reused_prefix(list(key), ids)
+        if shared - cached < PREFIX_MIN_TOKENS:
+            return cached
+        llama.load_state(cache[key])
+        self.prefix_cache_stats["restored"] += 1
+        self.prefix_cache_stats["restored_tokens"] += shared
+        return shared
 
     def is_eog(self, token: int) -> bool:
         return bool(self._is_eog(self.llama._model.vocab, token))
@@ -255,6 +294,8 @@ class LlamaCppEngine(LocalEngine):
         need bit-identical results."""
         with self._lock:
             self.llama.reset()
+            if self._prefix_cache is not None:
+                self._prefix_cache.cache_state.clear()
 
     def close(self) -> None:
         llama = getattr(self, "llama", None)

@@ -80,6 +80,20 @@ def load_ast_checker() -> tuple[Any, Any]:
     return _checker, _language
 
 
+_utils: Any = None
+
+
+def load_bfcl_utils() -> Any:
+    """``bfcl_eval.utils`` (the data preparation of BFCL's own inference), stand-in first."""
+    global _utils
+    if _utils is None:
+        load_ast_checker()
+        import bfcl_eval.utils as utils
+
+        _utils = utils
+    return _utils
+
+
 @dataclass
 class Verdict:
     """BFCL's judgement of one case: ``valid`` and, when not, its ``error_type`` and messages."""
@@ -109,7 +123,9 @@ def check_case(
     ``calls``: what the model called, names already mapped back to BFCL's names.
     ``possible_answer``: the case's ``ground_truth`` (None for irrelevance categories).
     Irrelevance categories are correct when no call is made; ``live_relevance`` when
-    at least one is; every other category goes through ``ast_checker`` (Python).
+    at least one is; every other category goes through ``ast_checker`` (in Java's or
+    JavaScript's conventions for ``simple_java``/``simple_javascript``: every argument is a
+    string in that language's syntax, converted by the checker).
     Error types use BFCL's names (``ast_decoder:decoder_failed`` when no call could be
     decoded, ``irrelevance_error:decoder_success`` when a call was made where none fits).
     """
@@ -140,12 +156,15 @@ def check_case(
                 False, "ast_decoder:decoder_wrong_output_format", [f"arguments of {name!r} are not an object"]
             )
     ast_checker, language = load_ast_checker()
+    lang = {"simple_java": language.JAVA, "simple_javascript": language.JAVASCRIPT}.get(
+        category, language.PYTHON
+    )
     try:
         res = ast_checker(
             functions,
             calls_to_bfcl(calls),
             possible_answer,
-            language.PYTHON,
+            lang,
             category,
             CHECKER_MODEL_NAME,
         )

@@ -1,25 +1,35 @@
-"""BFCL v4 single-turn data: loading cases and their answers, and seeded stratified subsets.
+"""BFCL v4 data: loading cases and their answers, and seeded stratified subsets.
 
 The data ships inside the ``bfcl-eval`` package (``bfcl_eval/data/BFCL_v4_<category>.json``,
 one JSON object per line, answers under ``possible_answer/``). It is read from there and
 used for measurement only; nothing from it is copied anywhere else.
+
+Function docs are prepared exactly as BFCL's own inference prepares them
+(``bfcl_eval.utils``): the language hint appended to every description (Python, Java,
+JavaScript), Java/JavaScript parameter types turned into strings, and, for multi-turn
+cases, the function docs of the case's classes loaded with the functions a ``miss_func``
+case holds back removed until their turn.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import CalltuneError
 
-#: the single-turn AST categories calltune evaluates (Python only)
+#: the single-turn categories calltune evaluates (judged by BFCL's AST checker, or by
+#: "no call" / "a call" for the (ir)relevance categories)
 AST_CATEGORIES: tuple[str, ...] = (
     "simple_python",
+    "simple_java",
+    "simple_javascript",
     "multiple",
     "parallel",
     "parallel_multiple",
@@ -31,10 +41,35 @@ AST_CATEGORIES: tuple[str, ...] = (
     "live_irrelevance",
     "live_relevance",
 )
-#: what ``calltune eval bfcl`` runs when no categories are given: the first seven above
-DEFAULT_CATEGORIES: tuple[str, ...] = AST_CATEGORIES[:7]
-#: aliases accepted on the command line
+#: the multi-turn categories, judged by BFCL's multi-turn checker (state and responses)
+MULTI_TURN_CATEGORIES: tuple[str, ...] = (
+    "multi_turn_base",
+    "multi_turn_miss_func",
+    "multi_turn_miss_param",
+    "multi_turn_long_context",
+)
+#: every category calltune can run offline
+CATEGORIES: tuple[str, ...] = AST_CATEGORIES + MULTI_TURN_CATEGORIES
+#: the leaderboard's categories calltune does not run, and why (shown in every report)
+NOT_RUN: dict[str, str] = {
+    "web_search_base": "needs the network (live web search through DuckDuckGo/SerpAPI)",
+    "web_search_no_snippet": "needs the network (live web search through DuckDuckGo/SerpAPI)",
+    "memory_kv": "needs a prerequisite conversation per scenario to fill the store first; not implemented",
+    "memory_vector": "needs a hub embedding model (sentence-transformers) and the network",
+    "memory_rec_sum": "needs a prerequisite conversation per scenario to fill the store first; not implemented",
+}
+#: what ``calltune eval bfcl`` runs when no categories are given: simple_python, multiple,
+#: parallel, parallel_multiple, irrelevance, live_simple, live_multiple
+DEFAULT_CATEGORIES: tuple[str, ...] = (AST_CATEGORIES[0], *AST_CATEGORIES[3:9])
+#: aliases accepted on the command line (a group name expands to its categories)
 CATEGORY_ALIASES = {"simple": "simple_python"}
+CATEGORY_GROUPS: dict[str, tuple[str, ...]] = {
+    "all": CATEGORIES,
+    "single_turn": AST_CATEGORIES,
+    "multi_turn": MULTI_TURN_CATEGORIES,
+    "live": tuple(c for c in AST_CATEGORIES if c.startswith("live_")),
+    "non_live": tuple(c for c in AST_CATEGORIES if not c.startswith("live_")),
+}
 VERSION_PREFIX = "BFCL_v4"
 
 
@@ -43,14 +78,35 @@ class BfclDataError(CalltuneError, ValueError):
 
 
 @dataclass
+class MultiTurnSpec:
+    """What a multi-turn case adds: the user turns, the classes and their starting state,
+    the functions held back until a turn (``miss_func``) and the ground truth per turn."""
+
+    turns: list[list[dict[str, Any]]]
+    involved_classes: list[str]
+    initial_config: dict[str, Any]
+    #: turn index → the function docs that join the offered functions at that turn
+    missed_function: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: per turn, the ground truth's call strings (BFCL's own, e.g. ``"cd(folder='x')"``)
+    ground_truth: list[list[str]] = field(default_factory=list)
+    #: the raw test entry (without function docs), as BFCL's checker wants it
+    entry: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class BfclCase:
-    """One BFCL test case: the conversation, the function docs and (when judged by AST) the answer."""
+    """One BFCL test case: the conversation, the function docs and (when judged by AST) the
+    answer; ``multi_turn`` for the multi-turn categories (``messages`` is then the first turn)."""
 
     id: str
     category: str
     messages: list[dict[str, Any]]
     functions: list[dict[str, Any]]
     possible_answer: list[dict[str, Any]] | None = None
+    multi_turn: MultiTurnSpec | None = None
+    #: the docs as BFCL's checker reads them (no hints, original types); ``functions`` is what
+    #: the model is shown
+    checker_functions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def bfcl_data_dir() -> Path:
@@ -68,8 +124,12 @@ def bfcl_data_dir() -> Path:
 def normalize_category(name: str) -> str:
     name = name.strip()
     name = CATEGORY_ALIASES.get(name, name)
-    if name not in AST_CATEGORIES:
-        raise BfclDataError(f"unknown BFCL category {name!r}; choose from: {', '.join(AST_CATEGORIES)}")
+    if name not in CATEGORIES:
+        why = f" (calltune does not run it: {NOT_RUN[name]})" if name in NOT_RUN else ""
+        raise BfclDataError(
+            f"unknown BFCL category {name!r}{why}; choose from: {', '.join(CATEGORIES)}, "
+            f"or a group: {', '.join(CATEGORY_GROUPS)}"
+        )
     return name
 
 
@@ -82,8 +142,8 @@ def parse_categories(spec: str | Sequence[str] | None) -> list[str]:
     for it in items:
         if not it.strip():
             continue
-        if it.strip() == "all":
-            names: Iterable[str] = AST_CATEGORIES
+        if it.strip() in CATEGORY_GROUPS:
+            names: Iterable[str] = CATEGORY_GROUPS[it.strip()]
         else:
             names = [normalize_category(it)]
         for n in names:
@@ -119,6 +179,22 @@ def needs_answer(category: str) -> bool:
     return "irrelevance" not in category and "relevance" not in category
 
 
+def is_multi_turn(category: str) -> bool:
+    return category in MULTI_TURN_CATEGORIES
+
+
+def _prepare_functions(row: dict[str, Any], category: str) -> None:
+    """Function docs as BFCL's inference sees them (``bfcl_eval.utils``): multi-turn docs
+    loaded per class with held-back functions moved out, then the language hints."""
+    from .bfcl_checker import load_bfcl_utils
+
+    utils = load_bfcl_utils()
+    if is_multi_turn(category):
+        utils.populate_test_cases_with_predefined_functions([row])
+    # as in BFCL, the held-back docs are moved out first and so join later without the hint
+    row["function"] = utils._func_doc_language_specific_pre_processing(list(row["function"]), category)
+
+
 def load_category(category: str, data_dir: str | Path | None = None) -> list[BfclCase]:
     """All cases of one category, in file order, with their possible answers attached."""
     category = normalize_category(category)
@@ -137,13 +213,30 @@ def load_category(category: str, data_dir: str | Path | None = None) -> list[Bfc
         cid = row["id"]
         if needs_answer(category) and cid not in answers:
             raise BfclDataError(f"{cid}: no possible answer")
+        entry = {k: v for k, v in row.items() if k != "function"}
+        checker_functions = copy.deepcopy(list(row.get("function") or []))
+        _prepare_functions(row, category)
+        spec = None
+        if is_multi_turn(category):
+            spec = MultiTurnSpec(
+                turns=[[dict(m) for m in turn] for turn in row["question"]],
+                involved_classes=list(row["involved_classes"]),
+                initial_config=row.get("initial_config") or {},
+                missed_function={int(k): list(v) for k, v in (row.get("missed_function") or {}).items()},
+                ground_truth=[list(t) for t in answers[cid]],  # type: ignore[arg-type]
+                entry=entry,
+            )
+            if len(spec.ground_truth) != len(spec.turns):
+                raise BfclDataError(f"{cid}: {len(spec.turns)} turns but {len(spec.ground_truth)} answers")
         cases.append(
             BfclCase(
                 id=cid,
                 category=category,
                 messages=_first_turn(row["question"], cid),
                 functions=list(row["function"]),
-                possible_answer=answers.get(cid),
+                possible_answer=None if spec else answers.get(cid),
+                multi_turn=spec,
+                checker_functions=checker_functions,
             )
         )
     return cases
@@ -172,10 +265,19 @@ def load_cases(
     limit: int | None = None,
     seed: int = 0,
     data_dir: str | Path | None = None,
+    multi_turn_limit: int | None = None,
 ) -> list[BfclCase]:
-    """Stratified selection: ``limit`` cases from each category (all when None), interleaved
-    across categories (round robin) so that an interrupted run has covered every category."""
-    per_cat = [select(load_category(c, data_dir), limit, seed) for c in parse_categories(categories)]
+    """Stratified selection: ``limit`` cases from each category (all when None;
+    ``multi_turn_limit`` for the multi-turn categories when given), interleaved across
+    categories (round robin) so that an interrupted run has covered every category."""
+    per_cat = [
+        select(
+            load_category(c, data_dir),
+            multi_turn_limit if (multi_turn_limit is not None and is_multi_turn(c)) else limit,
+            seed,
+        )
+        for c in parse_categories(categories)
+    ]
     out: list[BfclCase] = []
     for i in range(max((len(p) for p in per_cat), default=0)):
         for p in per_cat:

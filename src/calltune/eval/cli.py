@@ -100,11 +100,19 @@ def register(app: typer.Typer) -> None:
         format: FormatOpt = None,
         categories: Annotated[
             str,
-            typer.Option("--categories", "-c", help="Comma-separated BFCL categories, or 'all'."),
+            typer.Option(
+                "--categories",
+                "-c",
+                help="Comma-separated BFCL categories, or a group: all, single_turn, multi_turn, live, non_live.",
+            ),
         ] = "simple_python,multiple,parallel,parallel_multiple,irrelevance,live_simple,live_multiple",
         limit: Annotated[
             int | None,
             typer.Option("--limit", "-n", help="Cases per category (seeded subset); all when omitted."),
+        ] = None,
+        multi_turn_limit: Annotated[
+            int | None,
+            typer.Option("--multi-turn-limit", help="Cases per multi-turn category (default: --limit)."),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the --limit subset.")] = 0,
         systems: Annotated[
@@ -149,9 +157,12 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             cats = parse_categories(categories)
-            cases = load_cases(cats, limit, seed, data_dir)
+            cases = load_cases(cats, limit, seed, data_dir, multi_turn_limit=multi_turn_limit)
         except BfclDataError as e:
             raise fail(e) from None
+        from .multi_turn import context_size
+
+        n_ctx = context_size(cats, n_ctx)
         names = [s.strip() for s in systems.split(",") if s.strip()]
         if endpoint and "endpoint" not in names:
             names.append("endpoint")
@@ -175,9 +186,11 @@ def register(app: typer.Typer) -> None:
         config = {
             "categories": cats,
             "limit": limit,
+            "multi_turn_limit": multi_turn_limit,
             "seed": seed,
             "model": model or "default",
             "format": format,
+            "n_ctx": n_ctx,
             "max_tokens": max_tokens,
             "endpoint": endpoint,
             "system": system,
@@ -196,7 +209,10 @@ def register(app: typer.Typer) -> None:
 
     @ev.command("report")
     def report(
-        runs: Annotated[list[Path], typer.Argument(help="Run directories to put side by side.")],
+        runs: Annotated[
+            list[Path] | None,
+            typer.Argument(help="Run directories to put side by side (default: runs/eval-bfcl)."),
+        ] = None,
         out: Annotated[
             Path | None, typer.Option("--out", "-o", help="Write summary.json, report.md, accuracy.png here.")
         ] = None,
@@ -211,7 +227,7 @@ def register(app: typer.Typer) -> None:
         from .report import compare_runs, markdown, summarize, write_report
 
         try:
-            merged = compare_runs(runs)
+            merged = compare_runs(runs or [Path("runs/eval-bfcl")])
         except FileNotFoundError as e:
             raise fail(e) from None
         if only:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,3 +38,15 @@ class System(Protocol):
     name: str
 
     def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> SystemOutput: ...
+
+
+def merge_consecutive(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join back-to-back messages of the same plain role (system/user), which some BFCL cases
+    have and which chat protocols forbid (ChatGLM3: never two user messages in a row)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if out and m["role"] in ("user", "system") and out[-1]["role"] == m["role"]:
+            out[-1] = {**out[-1], "content": f"{out[-1].get('content') or ''}\n\n{m.get('content') or ''}"}
+        else:
+            out.append(dict(m))
+    return out

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .bfcl_data import AST_CATEGORIES
+from .bfcl_data import CATEGORIES
+from .leaderboard import leaderboard_markdown, measured_row, overall_score
 
 CASES_DIR = "cases"
 
@@ -67,7 +68,7 @@ def _pct(xs: Sequence[float], q: float) -> float:
 
 
 def _category_order(cats: Iterable[str]) -> list[str]:
-    order = {c: i for i, c in enumerate(AST_CATEGORIES)}
+    order = {c: i for i, c in enumerate(CATEGORIES)}
     return sorted(set(cats), key=lambda c: (order.get(c, 99), c))
 
 
@@ -112,10 +113,16 @@ def summarize(runs: dict[str, list[dict[str, Any]]], common: bool = True) -> dic
             by_cat[r["category"]].append(r)
         cats = {c: stats(by_cat[c]) for c in _category_order(by_cat)}
         accs = [s["accuracy"] for s in cats.values()]
+        by_acc = {c: st["accuracy"] for c, st in cats.items()}
+        board = overall_score(by_acc)
         out["systems"][system] = {
             "categories": cats,
             "overall": stats(recs),
             "mean_category_accuracy": sum(accs) / len(accs) if accs else 0.0,
+            "leaderboard": {
+                "row": measured_row(by_acc),
+                "missing": {k: p.missing for k, p in board.items() if p.missing},
+            },
         }
     return out
 
@@ -145,6 +152,12 @@ def markdown(summary: dict[str, Any], title: str = "BFCL results", top_errors: i
         + " | ".join(f"{100 * summary['systems'][s]['mean_category_accuracy']:.1f} %" for s in systems)
         + " |"
     )
+    lines += [
+        "",
+        leaderboard_markdown(
+            {s: {c: st["accuracy"] for c, st in summary["systems"][s]["categories"].items()} for s in systems}
+        ).rstrip(),
+    ]
     lines += [
         "",
         "### Cost per case",

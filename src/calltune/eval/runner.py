@@ -4,6 +4,7 @@ Layout of a run directory::
 
     run.json                config (categories, limit, seed, systems)
     cases/<system>.jsonl    one record per case (id, prompt, raw output, calls, verdict, ...)
+    partial/<system>.jsonl/<id>  a multi-turn case's finished turns while it runs (resume mid-case)
     summary.json            accuracy per category and system, latency mean/p95, tokens, error types
     report.md               the same as Markdown tables
     accuracy.png            grouped bar chart
@@ -26,8 +27,11 @@ from typing import Any
 from .bfcl_checker import check_case
 from .bfcl_data import BfclCase
 from .convert import bfcl_to_tools, map_calls_back
+from .multi_turn import run_multi_turn_case
 from .report import CASES_DIR, read_records, system_file_name, write_report
 from .systems import System, SystemOutput
+
+PARTIAL_DIR = "partial"
 
 
 class _SlicedLock:
@@ -82,7 +86,9 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
             "errors": [e.get("message", "") for e in out.parse_errors][:3],
         }
     else:
-        verdict_d = check_case(case.category, case.functions, bfcl_calls, case.possible_answer).to_dict()
+        verdict_d = check_case(
+            case.category, case.checker_functions or case.functions, bfcl_calls, case.possible_answer
+        ).to_dict()
     return {
         "id": case.id,
         "category": case.category,
@@ -114,11 +120,22 @@ def _short(errors: list[Any], limit: int = 1000) -> list[Any]:
     return errors if len(s) <= limit else [s[:limit] + " …"]
 
 
-def run_case(system: System, case: BfclCase) -> dict[str, Any]:
-    """One system on one case → a record (a system exception becomes a failed record)."""
-    tools, name_map = bfcl_to_tools(case.functions)
+def run_case(
+    system: System,
+    case: BfclCase,
+    checkpoint: str | Path | None = None,
+    on_progress: Any = None,
+) -> dict[str, Any]:
+    """One system on one case → a record (a system exception becomes a failed record).
+    ``checkpoint``: where a multi-turn case keeps its finished turns (resume mid-case);
+    ``on_progress``: gets a line per multi-turn step."""
     t0 = time.perf_counter()
     try:
+        if case.multi_turn is not None:
+            rec = run_multi_turn_case(system, case, checkpoint, on_progress)
+            rec["system"] = system.name
+            return rec
+        tools, name_map = bfcl_to_tools(case.functions)
         out = system.answer(case.messages, tools)
     except Exception as e:  # noqa: BLE001 - one failing case must not end the run
         rec = {
@@ -149,6 +166,7 @@ class _Progress:
 
     def __init__(self, enabled: bool, total: int, names: Sequence[str], done: dict[str, list[bool]]):
         self.enabled = enabled and total > 0
+        self.current = ""
         self.names = names
         self.done = done
         if self.enabled:
@@ -169,7 +187,13 @@ class _Progress:
             v = self.done.get(n, [])
             acc = f"{100 * sum(v) / len(v):.1f}%" if v else "–"
             parts.append(f"{n} {acc}")
-        return " | ".join(parts)
+        return " | ".join(parts) + (f" | {self.current}" if self.current else "")
+
+    def status(self, text: str) -> None:
+        """What the current case is doing (a multi-turn case's turn and step)."""
+        self.current = text
+        if self.enabled:
+            self.p.update(self.task, description=self._desc())
 
     def __enter__(self) -> _Progress:
         if self.enabled:
@@ -232,13 +256,20 @@ def run_bfcl(
                     if case.id in finished[sysobj.name]:
                         continue
                     lock.before_case()
-                    rec = run_case(sysobj, case)
+                    bar.status(f"{sysobj.name}: {case.id}")
+                    rec = run_case(
+                        sysobj,
+                        case,
+                        out / PARTIAL_DIR / system_file_name(sysobj.name) / case.id,
+                        on_progress=lambda t, n=sysobj.name: bar.status(f"{n}: {t}"),
+                    )
                     lock.after_case()
                     fh = handles[sysobj.name]
                     fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
                     fh.flush()
                     finished[sysobj.name].add(case.id)
                     verdicts[sysobj.name].append(rec["valid"])
+                bar.status("")
                 bar.advance()
     finally:
         lock.release()
@@ -301,6 +332,9 @@ def rescore(
     with path.open("w", encoding="utf-8") as fh:
         for old in runs[source]:
             case = cases[old["id"]]
+            if case.multi_turn is not None:  # its calls ran against state: nothing to re-parse
+                fh.write(json.dumps({**old, "system": target, "rescored_from": source}, default=str) + "\n")
+                continue
             tools, name_map = bfcl_to_tools(case.functions)
             names = [t["function"]["name"] for t in tools]
             raw = old["raw"]

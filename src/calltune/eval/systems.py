@@ -12,13 +12,12 @@ calls it made. All of them see the same messages and the same converted tools.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ..engines.base import Engine, SamplingParams
 from ..turn import Turn, TurnSettings
 from .baselines import LlamaCppNativeSystem, OpenAIEndpointSystem, find_llama
-from .output import System, SystemOutput
+from .output import System, SystemOutput, merge_consecutive
 
 __all__ = [
     "TOOL_USE_SYSTEM_PROMPT",
@@ -40,18 +39,6 @@ TOOL_USE_SYSTEM_PROMPT = (
     "If the request asks for several things (the same function for different inputs, or different "
     "functions), make all of the calls in this reply, one call for each."
 )
-
-
-def merge_consecutive(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Join back-to-back messages of the same plain role (system/user), which some BFCL cases
-    have and which chat protocols forbid (ChatGLM3: never two user messages in a row)."""
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if out and m["role"] in ("user", "system") and out[-1]["role"] == m["role"]:
-            out[-1] = {**out[-1], "content": f"{out[-1].get('content') or ''}\n\n{m.get('content') or ''}"}
-        else:
-            out.append(dict(m))
-    return out
 
 
 class CalltuneSystem:
@@ -123,4 +110,42 @@ class CalltuneSystem:
             relevance=r.relevance,
             dropped=r.dropped,
             raw_called=r.raw_called,
+        )
+
+    def converse(
+        self,
+        messages: list[dict[str, Any]],
+        toolbox: Any,
+        max_steps: int,
+        on_step: Any,
+    ) -> Any:
+        """One user turn of a multi-turn case through calltune's agent (this system's turn):
+        steps until the model answers without calls; returns a
+        :class:`~calltune.eval.multi_turn.TurnOutcome`."""
+        from ..agent import Agent
+        from .multi_turn import TurnOutcome
+
+        def on_event(kind: str, data: Any) -> None:
+            if kind == "step":
+                on_step(int(data))
+
+        agent = Agent(
+            self.engine,
+            toolbox,
+            max_steps=max_steps,
+            params=SamplingParams(max_tokens=self.max_tokens, temperature=0.0),
+            on_event=on_event,
+            turn=self.turn,
+        )
+        res = agent.run(list(messages))
+        steps = res.trace.steps
+        stopped = {"length": "answer"}.get(res.trace.stopped, res.trace.stopped)
+        return TurnOutcome(
+            messages=res.messages,
+            outputs=[st.raw_output for st in steps],
+            stopped=stopped,
+            error=res.trace.error,
+            prompt_tokens=sum(st.prompt_tokens for st in steps),
+            cached_tokens=sum(st.cached_tokens for st in steps),
+            completion_tokens=sum(st.completion_tokens for st in steps),
         )

@@ -140,12 +140,15 @@ class Toolbox:
     ``tools``: Tools (``@tool`` functions), plain callables or OpenAI tool dicts (a dict
     has no implementation: its calls are validated but answered with an error).
     ``timeout``: seconds allowed for one call (a Tool's own ``timeout`` wins).
+    ``sequential``: run the calls of one turn one after another, in the order the model wrote
+    them (for tools that share state, e.g. ``cd`` then ``ls``); by default they run concurrently.
     """
 
-    def __init__(self, tools: Iterable[Any] = (), timeout: float = 30.0) -> None:
+    def __init__(self, tools: Iterable[Any] = (), timeout: float = 30.0, sequential: bool = False) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self.timeout = timeout
+        self.sequential = sequential
         self._tools: dict[str, Tool] = {}
         self._on_close: list[Callable[[], None]] = []
         for t in tools:
@@ -315,7 +318,9 @@ class Toolbox:
         return _run_coroutine_sync(self.aexecute(call))
 
     async def aexecute_many(self, calls: Iterable[Any]) -> list[Observation]:
-        """Run the calls of one turn concurrently; results in the order of ``calls``."""
+        """Run the calls of one turn (concurrently unless ``sequential``); results in the order of ``calls``."""
+        if self.sequential:
+            return [await self.aexecute(c) for c in calls]
         return list(await asyncio.gather(*(self.aexecute(c) for c in calls)))
 
     def execute_many(self, calls: Iterable[Any]) -> list[Observation]:

@@ -97,6 +97,8 @@ class Attempt:
     #: the output before call continuation added to it (None when nothing was continued)
     raw_first: str | None = None
     completion_tokens_first: int | None = None
+    #: prompt tokens the engine took from its KV cache (a prefix shared with the last request)
+    cached_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -480,6 +482,7 @@ class Turn:
             note=note,
             raw_first=raw_first,
             completion_tokens_first=first_tokens,
+            cached_tokens=int(usage.get("cached_tokens") or 0),
         )
         return _Generation(prompt_text, raw, parsed, rec)
 
