@@ -403,3 +403,24 @@ def test_agent_guided_required_turn_keeps_the_distinct_calls_of_a_cycling_model(
     assert [c["arguments"]["location"] for c in step.tool_calls] == ["Boston", "Tokyo", "Paris"]
     assert step.parse_errors == [] and step.finish_reason == "stop"
     assert result.answer == "Sunny everywhere."
+
+
+def test_a_reasoning_models_thinking_goes_to_the_trace_not_the_answer():
+    thinking = 'Boston, so get_current_weather. <tool_call>{"name": "x", "arguments": {}}</tool_call> is only a plan.'
+    eng = ScriptedEngine(
+        [
+            f"<think>\n{thinking}\n</think>\n\n" + hermes_call("get_current_weather", location="Boston"),
+            "<think>It is 22.</think>\n\nIt is 22 °C in Boston.",
+        ],
+        default_format="hermes",
+    )
+    events = []
+    agent = make_agent(eng, Toolbox([get_current_weather]), on_event=lambda k, d: events.append((k, d)))
+    result = agent.run("Weather in Boston?")
+    assert result.answer == "It is 22 °C in Boston."
+    assert [s.reasoning for s in result.trace.steps] == [thinking, "It is 22."]
+    assert [c["name"] for c in result.trace.tool_calls] == [
+        "get_current_weather"
+    ]  # not the one in the thinking
+    assert "".join(d for k, d in events if k == "reasoning") == thinking + "It is 22."
+    assert all("<think>" not in (m.get("content") or "") for m in result.messages)

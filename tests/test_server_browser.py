@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from calltune.testing import WEATHER_Q, served
+from calltune.testing import WEATHER_Q, ScriptedEngine, served
 from calltune.testing import hermes_call as call_text
 
 CHROMIUM = os.environ.get("CALLTUNE_CHROMIUM", "/usr/bin/chromium")
@@ -79,6 +79,39 @@ def test_playground_renders_a_streamed_tool_call(browser, tmp_path: Path) -> Non
         assert errors == []
         page.close()
     assert (tmp_path / "playground-tool-call.png").stat().st_size > 10_000
+    _keep_screenshots(tmp_path)
+
+
+def test_playground_shows_arguments_and_thinking_as_they_arrive(browser, tmp_path: Path) -> None:
+    where = "Paris, the capital of France, on the Seine, " * 2  # within the playground's max_tokens (256)
+    final_args = {"location": where, "unit": "celsius"}
+    out = "<think>\nThe user asks about Paris.\n</think>\n\n" + call_text("get_current_weather", final_args)
+    engine = ScriptedEngine([out], chunk_size=1, delay_s=0.03)  # about 7 s of "generation"
+    with served(engine) as (_, _c, srv):
+        page = browser.new_page(viewport={"width": 1280, "height": 820})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _ask_weather(page, srv.base_url)
+        page.wait_for_selector("[data-testid=reasoning][open]", timeout=15_000)
+        page.wait_for_function(
+            "(document.querySelector('.tool-call.streaming .tool-call-args') || {}).textContent?.length > 20",
+            timeout=15_000,
+        )
+        partial = page.inner_text(".tool-call.streaming .tool-call-args")
+        assert page.query_selector(".msg.assistant .meta") is None  # the turn is still being written
+        page.screenshot(path=str(tmp_path / "playground-arguments-streaming.png"), full_page=True)
+        page.wait_for_selector(".msg.assistant .meta", timeout=30_000)
+        assert json.dumps(final_args, ensure_ascii=False).startswith(partial)
+        card = page.query_selector("[data-testid=tool-call]")
+        assert "streaming" not in (card.get_attribute("class") or "")
+        shown = card.query_selector(".tool-call-args").inner_text()
+        assert json.loads(shown) == final_args, shown
+        box = page.query_selector("[data-testid=reasoning]")
+        assert box.get_attribute("open") is None  # folded once the answer is there
+        assert box.query_selector(".reasoning-text").text_content() == "The user asks about Paris."
+        assert page.inner_text(".msg.assistant .content") == ""
+        assert errors == []
+        page.close()
     _keep_screenshots(tmp_path)
 
 

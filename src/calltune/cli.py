@@ -22,6 +22,7 @@ from .cli_options import (
     EngineOpt,
     FormatNameOpt,
     FormatOpt,
+    GroundingOpt,
     GuidedOpt,
     JsonOpt,
     MaxTokensOpt,
@@ -70,6 +71,7 @@ class AgentOptions:
     system: SystemOpt = None
     guided: GuidedOpt = None
     relevance: RelevanceOpt = True
+    grounding: GroundingOpt = True
     continue_calls: ContinueOpt = True
     max_tokens: MaxTokensOpt = 512
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0: greedy).")] = 0.0
@@ -145,6 +147,7 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
             system=_system_prompt(opts.system, sandbox),
             guided=opts.guided,
             check_relevance=opts.relevance,
+            ground_arguments=opts.grounding,
             continue_calls=opts.continue_calls,
             params=SamplingParams(max_tokens=opts.max_tokens, temperature=opts.temperature, seed=seed),
             **agent_kw,
@@ -159,12 +162,15 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
 
 
 def _printer(console: Console):
-    state = {"in_text": False}
+    state: dict[str, Any] = {"in_text": False}  # False, or the kind of text being printed
 
     def on_event(kind: str, data: Any) -> None:
-        if kind == "text":
-            console.print(data, end="", style="white", markup=False, highlight=False)
-            state["in_text"] = True
+        if kind in ("text", "reasoning"):  # a reasoning model's thinking, dimmed, before its answer
+            if state["in_text"] and state["in_text"] != kind:
+                console.print()
+            style = "white" if kind == "text" else "dim italic"
+            console.print(data, end="", style=style, markup=False, highlight=False)
+            state["in_text"] = kind
             return
         if state["in_text"]:
             console.print()

@@ -192,6 +192,8 @@ class Agent:
                 result = ev
             elif ev.kind == "content":
                 self._emit("text", ev.text)
+            elif ev.kind == "reasoning":
+                self._emit("reasoning", ev.text)
         assert result is not None
         return result
 

@@ -109,6 +109,26 @@ function addBubble(role, text) {
   return b;
 }
 
+// a reasoning model's thinking (reasoning_content), shown above the answer, folded once it is done
+function reasoningBox(bubble, content) {
+  let box = null, body = null;
+  return {
+    add(text) {
+      if (!box) {
+        box = el("details", "reasoning");
+        box.dataset.testid = "reasoning";
+        box.open = true;
+        box.appendChild(el("summary", "", "thinking"));
+        body = el("div", "reasoning-text", "");
+        box.appendChild(body);
+        bubble.insertBefore(box, content);
+      }
+      body.textContent += text;
+    },
+    done() { if (box) box.open = false; },
+  };
+}
+
 function prettyArgs(raw) {
   try { return JSON.stringify(JSON.parse(raw), null, 2); } catch { return raw; }
 }
@@ -239,6 +259,7 @@ async function send() {
   const bubble = addBubble("assistant", "");
   bubble.classList.add("pending");
   const content = bubble.querySelector(".content");
+  const thinking = reasoningBox(bubble, content);
   const calls = [];       // OpenAI tool_calls of this turn
   const cards = [];
   let text = "";
@@ -261,11 +282,13 @@ async function send() {
         const choice = ev.choices && ev.choices[0];
         if (!choice) continue;
         const d = choice.delta || {};
+        if (d.reasoning_content) { thinking.add(d.reasoning_content); scrollChat(); }
         if (d.content) { text += d.content; content.textContent = text; scrollChat(); }
         for (const tc of d.tool_calls || []) {
           if (!calls[tc.index]) {
             calls[tc.index] = {id: tc.id, type: "function", function: {name: tc.function?.name || "", arguments: ""}};
             cards[tc.index] = toolCallCard(bubble, calls[tc.index]);
+            cards[tc.index].card.classList.add("streaming");  // arguments arrive as they are written
           }
           if (tc.function?.arguments) {
             calls[tc.index].function.arguments += tc.function.arguments;
@@ -278,12 +301,17 @@ async function send() {
       const data = await r.json();
       const msg = data.choices[0].message;
       text = msg.content || "";
+      if (msg.reasoning_content) thinking.add(msg.reasoning_content);
       content.textContent = text;
       for (const tc of msg.tool_calls || []) { calls.push(tc); cards.push(toolCallCard(bubble, tc)); }
       bubble.dataset.finish = data.choices[0].finish_reason;
       bubble.dataset.usage = JSON.stringify(data.usage);
     }
-    calls.forEach((c, i) => { cards[i].args.textContent = prettyArgs(c.function.arguments); });
+    calls.forEach((c, i) => {
+      cards[i].card.classList.remove("streaming");
+      cards[i].args.textContent = prettyArgs(c.function.arguments);
+    });
+    thinking.done();
     const msg = {role: "assistant", content: text || null};
     if (calls.length) msg.tool_calls = calls.filter(Boolean);
     messages.push(msg);
