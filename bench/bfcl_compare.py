@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-relevance", action="store_true", help="calltune without the relevance check (default on)"
     )
+    ap.add_argument(
+        "--no-grounding", action="store_true", help="calltune without argument grounding (default on)"
+    )
     ap.add_argument("--out", type=Path, default=Path("runs/bfcl-compare"))
     ap.add_argument("--lock-file", type=Path, default=None, help="flock this file while cases run")
     ap.add_argument(
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         system=args.system,
         continue_calls=not args.no_continue,
         check_relevance=not args.no_relevance,
+        ground_arguments=not args.no_grounding,
     )
     print(
         f"loaded {getattr(eng, 'model_id', '?')} in {time.perf_counter() - t0:.1f}s; {len(cases)} cases",
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "system": args.system,
         "continue_calls": not args.no_continue,
         "check_relevance": not args.no_relevance,
+        "ground_arguments": not args.no_grounding,
     }
     try:
         summary = run_bfcl(

@@ -106,7 +106,7 @@ def test_bad_arguments_and_unknown_tool_become_observations():
             "done",
         ]
     )
-    result = make_agent(eng, Toolbox([get_current_weather])).run("x")
+    result = make_agent(eng, Toolbox([get_current_weather])).run("Paris in kelvin?")
     o1, o2 = result.trace.observations
     assert o1["ok"] is False and "unit" in o1["content"]
     assert o2["ok"] is False and "get_current_weather" in o2["content"]  # lists available tools

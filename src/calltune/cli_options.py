@@ -74,7 +74,9 @@ ToolsFileOpt = Annotated[
 ]
 BuiltinOpt = Annotated[
     list[str] | None,
-    typer.Option("--builtin", "-b", help="A built-in tool: calculator, datetime, python, browser (repeatable)."),
+    typer.Option(
+        "--builtin", "-b", help="A built-in tool: calculator, datetime, python, browser (repeatable)."
+    ),
 ]
 McpOpt = Annotated[
     list[str] | None,
@@ -82,6 +84,14 @@ McpOpt = Annotated[
         "--mcp",
         help="An MCP server whose tools the model may call: a command line run over stdio "
         "('python server.py') or a streamable-HTTP URL (http://127.0.0.1:PORT/mcp); repeatable.",
+    ),
+]
+GroundingOpt = Annotated[
+    bool,
+    typer.Option(
+        "--grounding/--no-grounding",
+        help="Leave out optional arguments the conversation does not support; generate again when a "
+        "required one is the example copied from the tool's description.",
     ),
 ]
 RelevanceOpt = Annotated[

@@ -77,6 +77,7 @@ class Agent:
         max_observation_chars: int = 16000,
         continue_calls: bool = True,
         check_relevance: bool = True,
+        ground_arguments: bool = True,
         turn: Turn | None = None,
         response_format: Any = None,
     ):
@@ -108,6 +109,7 @@ class Agent:
                 parallel_tool_calls=parallel_tool_calls,
                 continue_calls=continue_calls,
                 check_relevance=check_relevance,
+                ground_arguments=ground_arguments,
                 # the code interpreter is general-purpose: "is it made for this request" does not apply
                 relevance_exempt=frozenset({INTERPRETER_TOOL}),
                 response_format=parse_response_format(response_format),

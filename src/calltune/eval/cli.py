@@ -14,6 +14,7 @@ from ..cli_options import (
     EngineOpt,
     FormatNameOpt,
     FormatOpt,
+    GroundingOpt,
     MaxTokensOpt,
     ModelOpt,
     NCtxOpt,
@@ -47,6 +48,7 @@ def build_systems(
     system: str | None = None,
     continue_calls: bool = True,
     check_relevance: bool = True,
+    ground_arguments: bool = True,
 ) -> tuple[list[Any], Any]:
     """Build the systems under test; a local engine is loaded once and shared. Returns (systems, engine)."""
     from .systems import TOOL_USE_SYSTEM_PROMPT, CalltuneSystem, LlamaCppNativeSystem, OpenAIEndpointSystem
@@ -78,6 +80,7 @@ def build_systems(
                     system=sys_prompt,
                     continue_calls=continue_calls,
                     check_relevance=check_relevance,
+                    ground_arguments=ground_arguments,
                 )
             )
         elif n == "llama-cpp-native":
@@ -134,6 +137,7 @@ def register(app: typer.Typer) -> None:
         n_ctx: NCtxOpt = None,
         continue_calls: ContinueOpt = True,
         check_relevance: RelevanceOpt = True,
+        ground_arguments: GroundingOpt = True,
         out: Annotated[Path, typer.Option("--out", "-o", help="Run directory (rerun it to resume).")] = Path(
             "runs/eval-bfcl"
         ),
@@ -180,6 +184,7 @@ def register(app: typer.Typer) -> None:
                 system=system,
                 continue_calls=continue_calls,
                 check_relevance=check_relevance,
+                ground_arguments=ground_arguments,
             )
         except LOAD_ERRORS as e:
             raise fail(e) from None
@@ -196,6 +201,7 @@ def register(app: typer.Typer) -> None:
             "system": system,
             "continue_calls": continue_calls,
             "check_relevance": check_relevance,
+            "ground_arguments": ground_arguments,
         }
         try:
             summary = run_bfcl(
@@ -263,6 +269,13 @@ def register(app: typer.Typer) -> None:
                 help="Judge the calls the relevance check dropped as kept (the same run without the check).",
             ),
         ] = False,
+        keep_ungrounded: Annotated[
+            bool,
+            typer.Option(
+                "--keep-ungrounded",
+                help="Judge the calls without argument grounding (the same run without it).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs."""
@@ -271,7 +284,14 @@ def register(app: typer.Typer) -> None:
 
         try:
             summary = rescore(
-                run, source, target, format, data_dir, first_round=first_round, keep_dropped=keep_dropped
+                run,
+                source,
+                target,
+                format,
+                data_dir,
+                first_round=first_round,
+                keep_dropped=keep_dropped,
+                keep_ungrounded=keep_ungrounded,
             )
         except (FileNotFoundError, ValueError) as e:
             raise fail(e) from None

@@ -30,6 +30,8 @@ class SystemOutput:
     dropped: list[str] = field(default_factory=list)
     #: the output with the calls the check dropped, when the turn was generated again
     raw_called: str | None = None
+    #: arguments the grounding check left out or flagged
+    ungrounded: list[dict[str, Any]] = field(default_factory=list)
 
 
 class System(Protocol):

@@ -24,10 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..turn.grounding import ground_calls
 from .bfcl_checker import check_case
 from .bfcl_data import BfclCase
 from .convert import bfcl_to_tools, map_calls_back
 from .multi_turn import run_multi_turn_case
+from .output import merge_consecutive
 from .report import CASES_DIR, read_records, system_file_name, write_report
 from .systems import System, SystemOutput
 
@@ -112,6 +114,7 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
         ),
         **({"relevance": out.relevance, "dropped": out.dropped} if out.relevance else {}),
         **({"raw_called": out.raw_called} if out.raw_called is not None else {}),
+        **({"ungrounded": out.ungrounded} if out.ungrounded else {}),
     }
 
 
@@ -301,6 +304,7 @@ def rescore(
     data_dir: str | Path | None = None,
     first_round: bool = False,
     keep_dropped: bool = False,
+    keep_ungrounded: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
@@ -310,7 +314,10 @@ def rescore(
     (``raw_first``, where the record has one), i.e. the same run without continuation.
     ``keep_dropped``: judge the calls the relevance check dropped as if it had kept them (the
     output with the calls, ``raw_called``, where the turn was generated again), i.e. the same
-    run without the relevance check.
+    run without the relevance check. Argument grounding is applied to the re-parsed calls as
+    the turn applies it (it needs no generation); ``keep_ungrounded`` judges them without it,
+    i.e. the same run without grounding (a required value the turn generated again for
+    stays as generated).
     Returns the run's summary (all systems of the directory)."""
 
     from .bfcl_data import load_category
@@ -348,6 +355,10 @@ def rescore(
             dropped = set() if keep_dropped else set(old.get("dropped") or [])
             if dropped:  # what the relevance check dropped stays dropped
                 parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
+            if not keep_ungrounded:
+                parsed.tool_calls, _ = ground_calls(
+                    parsed.tool_calls, merge_consecutive(case.messages), tools
+                )
             out = SystemOutput(
                 raw=raw,
                 calls=list(parsed.tool_calls),

@@ -65,6 +65,7 @@ class CalltuneSystem:
         continue_calls: bool = True,
         check_relevance: bool = True,
         tool_choice: Any = "auto",
+        ground_arguments: bool = True,
     ):
         from ..formats import get_format
 
@@ -81,6 +82,7 @@ class CalltuneSystem:
                 guided=guided,
                 continue_calls=continue_calls,
                 check_relevance=check_relevance,
+                ground_arguments=ground_arguments,
                 # only whether the answer makes no call is judged: a short budget will do
                 answer_max_tokens=96,
             ),
@@ -110,6 +112,7 @@ class CalltuneSystem:
             relevance=r.relevance,
             dropped=r.dropped,
             raw_called=r.raw_called,
+            ungrounded=r.ungrounded,
         )
 
     def converse(

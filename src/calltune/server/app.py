@@ -64,6 +64,7 @@ def create_app(
     toolbox: Toolbox | None = None,
     stream_arguments: bool = True,
     thinking: bool | None = None,
+    ground_arguments: bool = True,
 ) -> FastAPI:
     """The FastAPI app serving ``engine`` (one instance; requests are queued).
 
@@ -71,6 +72,7 @@ def create_app(
     the engine's default. ``api_key``: when set, ``/v1`` and ``/calltune`` need
     ``Authorization: Bearer <key>``. ``cors``: False (default), True (any origin) or a
     list of origins. ``guided``, ``max_attempts``, ``check_relevance``, ``continue_calls``,
+    ``ground_arguments``,
     ``stream_arguments`` (False: each call's arguments in one chunk once the turn has settled it),
     ``thinking`` (the template's thinking switch when a request does not set
     ``chat_template_kwargs.enable_thinking``): the turn's settings
@@ -90,6 +92,7 @@ def create_app(
         continue_calls=continue_calls,
         stream_arguments=stream_arguments,
         thinking=thinking,
+        ground_arguments=ground_arguments,
     )
     service = ChatService(engine, fmt, name, default_max_tokens=default_max_tokens, settings=settings)
     app = FastAPI(title="calltune", version="0.1.0", docs_url="/docs", redoc_url=None)
@@ -230,6 +233,7 @@ def serve(
     log_level: str = "info",
     toolbox: Toolbox | None = None,
     stream_arguments: bool = True,
+    ground_arguments: bool = True,
     **engine_kw: Any,
 ) -> None:
     """Load ``model`` (None = the embedded default GGUF) and serve it until interrupted
@@ -254,6 +258,7 @@ def serve(
         continue_calls=continue_calls,
         toolbox=toolbox,
         stream_arguments=stream_arguments,
+        ground_arguments=ground_arguments,
     )
     try:
         uvicorn.run(app, host=host, port=port, log_level=log_level)

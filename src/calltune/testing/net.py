@@ -34,6 +34,7 @@ def served(
     # (which generate too) are off unless a test turns them on
     kw.setdefault("check_relevance", False)
     kw.setdefault("continue_calls", False)
+    kw.setdefault("ground_arguments", False)
     app = create_app(engine, model_name="test-model", api_key=api_key, **kw)
     with BackgroundServer(app) as srv:
         client = OpenAI(base_url=srv.base_url + "/v1", api_key=api_key or "unused", max_retries=0, timeout=30)

@@ -33,6 +33,7 @@ from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
 from ..types import Delta, ParseError, ParseResult, ToolCall
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
+from .grounding import copied_note, ground_calls
 from .history import answered_calls, has_tool_results, key_of, last_user_text
 from .live import LiveCalls, calls_stream_live
 from .policy import TurnPlan, check_calls, forced_messages, plan_turn
@@ -61,6 +62,10 @@ class TurnSettings:
     relevance_exempt: frozenset[str] = frozenset()
     #: drop calls identical to ones already answered since the last user message
     skip_answered_calls: bool = True
+    #: leave out optional arguments the conversation does not support, and generate again once
+    #: when a required one is the example copied from the tool's description
+    #: (:mod:`calltune.turn.grounding`)
+    ground_arguments: bool = True
     #: attempts of a required / named turn forced by prompt (no grammar)
     max_attempts: int = 2
     #: completion budget of a turn generated again without tools (None = the turn's own)
@@ -99,6 +104,8 @@ class Attempt:
     completion_tokens_first: int | None = None
     #: prompt tokens the engine took from its KV cache (a prefix shared with the last request)
     cached_tokens: int = 0
+    #: arguments the grounding check left out or flagged (:mod:`calltune.turn.grounding`)
+    ungrounded: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,6 +134,8 @@ class TurnResult:
     latency_s: float = 0.0
     #: what a reasoning model thought before it answered (the generation that stands)
     reasoning: str = ""
+    #: arguments the grounding check left out ("dropped") or flagged ("copied")
+    ungrounded: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def raw(self) -> str:
@@ -261,6 +270,7 @@ class Turn:
             messages,
             enabled=s.stream_arguments,
             check_relevance=s.check_relevance,
+            ground_arguments=s.ground_arguments,
             relevance_exempt=s.relevance_exempt,
         ):
             answered = answered_calls(_since_last_user(messages)) if s.skip_answered_calls else set()
@@ -306,6 +316,33 @@ class Turn:
                     redo = "repeated call(s) not executed; next turn without tools"
                 else:
                     notes.append(f"{len(result.repeated)} repeated call(s) left out")
+
+        # 2b. arguments the conversation does not support
+        if not redo and calls and s.ground_arguments:
+            calls, found = ground_calls(calls, messages, plan.offered)
+            note = copied_note(found)
+            if note and not plan.force_by_prompt:
+                # a required value copied from the description: generate again once, told so
+                gen.attempt.ungrounded = [u.to_dict() for u in found]
+                gen.attempt.note = "; ".join(n for n in [gen.attempt.note, "copied example value(s)"] if n)
+                told = _with_note(messages, note)
+                gen = yield from self._generate(told, plan, params, explicit_max_tokens, 1, False)
+                attempts.append(gen.attempt)
+                parsed = gen.parsed
+                calls, errors, code = list(parsed.tool_calls), list(parsed.errors), list(parsed.code)
+                if not plan.parallel:
+                    calls = calls[:1]
+                calls, found = ground_calls(calls, messages, plan.offered)
+                if gen.parsed.content:
+                    yield Delta("content", gen.parsed.content)
+            result.ungrounded = [u.to_dict() for u in found]
+            gen.attempt.ungrounded = result.ungrounded
+            dropped_args = [u for u in found if u.action == "dropped"]
+            if dropped_args:
+                notes.append(
+                    "ungrounded optional argument(s) left out: "
+                    + ", ".join(f"{u.name}.{u.param}" for u in dropped_args)
+                )
 
         # 3. does each called function fit the request?
         if not redo and calls and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
@@ -485,6 +522,16 @@ class Turn:
             cached_tokens=int(usage.get("cached_tokens") or 0),
         )
         return _Generation(prompt_text, raw, parsed, rec)
+
+
+def _with_note(messages: Sequence[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    """The messages with ``note`` added to the last user message (for one generation only)."""
+    out = [dict(m) for m in messages]
+    for m in reversed(out):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            m["content"] = f"{m['content']}\n\n{note}"
+            break
+    return out
 
 
 def _since_last_user(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

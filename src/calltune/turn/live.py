@@ -33,9 +33,11 @@ def calls_stream_live(
     enabled: bool,
     check_relevance: bool,
     relevance_exempt: Collection[str],
+    ground_arguments: bool = False,
 ) -> bool:
-    """True when the turn may send calls while they are written (see the module docstring)."""
-    if not enabled or plan.choice == "none" or plan.force_by_prompt:
+    """True when the turn may send calls while they are written (see the module docstring).
+    Argument grounding may leave arguments out after the generation, so it rules it out too."""
+    if not enabled or ground_arguments or plan.choice == "none" or plan.force_by_prompt:
         return False
     if plan.constraint is not None and getattr(plan.constraint, "allows_calls", True):
         return False  # generated whole and cut at the first repeated call

@@ -1,0 +1,145 @@
+"""Argument grounding: optional values nobody gave are left out, copied description examples
+make the turn generate again, grounded values stay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calltune.engines.base import SamplingParams
+from calltune.formats import get_format
+from calltune.testing import ScriptedEngine, hermes_call
+from calltune.turn import Turn, TurnSettings
+from calltune.turn.grounding import Evidence, ground_calls
+from calltune.types import ToolCall
+
+WEATHER: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather of a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "City name, e.g. Paris."},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "fahrenheit"},
+                "county": {"type": "string", "description": "County, if any."},
+                "days": {"type": "integer", "description": "Forecast days."},
+                "detailed": {"type": "boolean"},
+            },
+            "required": ["city"],
+        },
+    },
+}
+CALC: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "calculator",
+        "description": "Evaluate an arithmetic expression.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "expression": {
+                    "type": "string",
+                    "description": "The expression, for example (3 + 4) * sqrt(2) / 7",
+                }
+            },
+            "required": ["expression"],
+        },
+    },
+}
+
+
+def _user(text: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": text}]
+
+
+def test_optional_values_nobody_gave_are_left_out() -> None:
+    call = ToolCall(
+        "get_weather", {"city": "Boston", "unit": "celsius", "county": None, "days": 5, "detailed": True}
+    )
+    (out,), found = ground_calls([call], _user("What's the weather in Boston?"), [WEATHER])
+    assert out.arguments == {"city": "Boston", "detailed": True}
+    assert {(u.param, u.action) for u in found} == {
+        ("unit", "dropped"),
+        ("county", "dropped"),
+        ("days", "dropped"),
+    }
+    assert out.id == call.id
+
+
+def test_grounded_values_and_defaults_stay() -> None:
+    call = ToolCall("get_weather", {"city": "New York", "unit": "Celsius", "days": 3, "county": "kings"})
+    msgs = [
+        {"role": "system", "content": "The user lives in Kings County."},
+        *_user("3-day forecast for new-york in celsius please"),
+    ]
+    (out,), found = ground_calls([call], msgs, [WEATHER])
+    assert out.arguments == call.arguments and not found
+    # the declared default means the same as leaving it out: kept as the model wrote it
+    (out,), found = ground_calls(
+        [ToolCall("get_weather", {"city": "Oslo", "unit": "fahrenheit"})], _user("Oslo?"), [WEATHER]
+    )
+    assert out.arguments["unit"] == "fahrenheit" and not found
+
+
+def test_tool_results_and_other_scripts_ground_values() -> None:
+    msgs = [
+        *_user("北京天气怎么样？"),
+        {"role": "assistant", "content": "", "tool_calls": []},
+        {"role": "tool", "content": '{"county": "Chaoyang", "days_available": 7}'},
+    ]
+    call = ToolCall("get_weather", {"city": "北京", "county": "Chaoyang", "days": 7.0})
+    (out,), found = ground_calls([call], msgs, [WEATHER])
+    assert out.arguments == call.arguments and not found
+
+
+def test_evidence_numbers_and_words() -> None:
+    ev = Evidence.of(["Send 2,5 kg to Lyon on 2024-03-15; order #1200."])
+    assert ev.has(2.5) and ev.has("1200") and ev.has(1200.0) and ev.has(0)
+    assert not ev.has(42) and not ev.has(None)
+    assert ev.has("lyon") and ev.has("2024-03-15") and not ev.has("Marseille")
+
+
+def test_a_copied_required_example_is_flagged_not_dropped() -> None:
+    call = ToolCall("calculator", {"expression": "(3 + 4) * sqrt(2) / 7"})
+    (out,), found = ground_calls([call], _user("What is 17% of 2350?"), [CALC])
+    assert out.arguments == call.arguments
+    assert [(u.param, u.action) for u in found] == [("expression", "copied")]
+    # the same value given by the user is not a copy
+    _, found = ground_calls([call], _user("Compute (3 + 4) * sqrt(2) / 7"), [CALC])
+    assert not found
+
+
+def _turn(outputs: list[str], **kw: Any) -> tuple[Turn, ScriptedEngine]:
+    eng = ScriptedEngine(outputs)
+    settings = TurnSettings(check_relevance=False, continue_calls=False, **kw)
+    return Turn(eng, get_format("hermes"), settings), eng
+
+
+def test_turn_generates_again_when_a_required_value_is_copied() -> None:
+    turn, eng = _turn(
+        [
+            hermes_call("calculator", {"expression": "(3 + 4) * sqrt(2) / 7"}),
+            hermes_call("calculator", {"expression": "0.17 * 2350"}),
+        ]
+    )
+    r = turn.run(_user("What is 17% of 2350?"), [CALC], "auto", SamplingParams(max_tokens=400))
+    assert [c.arguments for c in r.calls] == [{"expression": "0.17 * 2350"}]
+    assert len(r.attempts) == 2 and "copied" in r.attempts[0].note
+    assert r.attempts[0].ungrounded[0]["action"] == "copied"
+    second = eng.tokenizer.decode(eng.prompts[1]) if isinstance(eng.prompts[1], list) else eng.prompts[1]
+    assert "is the example from the function's description" in second
+    first = eng.tokenizer.decode(eng.prompts[0]) if isinstance(eng.prompts[0], list) else eng.prompts[0]
+    assert "is the example from the function's description" not in first
+
+
+def test_turn_leaves_out_ungrounded_optional_arguments_and_says_so() -> None:
+    out = hermes_call("get_weather", {"city": "Boston", "unit": "celsius"})
+    turn, _ = _turn([out])
+    r = turn.run(_user("Weather in Boston?"), [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert [c.arguments for c in r.calls] == [{"city": "Boston"}]
+    assert r.ungrounded == [{"name": "get_weather", "param": "unit", "value": "celsius", "action": "dropped"}]
+    assert "get_weather.unit" in r.attempts[0].note
+    off, _ = _turn([out], ground_arguments=False)
+    r = off.run(_user("Weather in Boston?"), [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert r.calls[0].arguments == {"city": "Boston", "unit": "celsius"} and not r.ungrounded
