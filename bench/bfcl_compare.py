@@ -60,13 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         "--lock-slice", type=float, default=120.0, help="release the lock after this many seconds"
     )
     ap.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    ap.add_argument("--publish-as", default="bfcl_compare", help="folder under --results for the report")
     ap.add_argument("--report-only", action="store_true", help="only rebuild the report from --out")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.systems.split(",") if s.strip()]
     title = "BFCL: calltune vs. llama-cpp-python's native tool handler (default model)"
     if args.report_only:
         summary = write_report(collect(args.out, names), args.out, title=title)
-        _publish(args.out, args.results)
+        _publish(args.out, args.results / args.publish_as)
         print(markdown(summary, title))
         return 0
 
@@ -121,12 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         if eng is not None:
             eng.close()
     print(markdown(summary, title))
-    _publish(args.out, args.results)
+    _publish(args.out, args.results / args.publish_as)
     return 0
 
 
-def _publish(run_dir: Path, results: Path) -> None:
-    dest = results / "bfcl_compare"
+def _publish(run_dir: Path, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("report.md", "summary.json", "accuracy.png", "run.json"):
         if (run_dir / name).is_file():

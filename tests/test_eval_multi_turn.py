@@ -224,3 +224,34 @@ def test_runner_resumes_a_multi_turn_case_mid_case(tmp_path: Path) -> None:
     rec = json.loads((tmp_path / "cases" / "scripted.jsonl").read_text().splitlines()[-1])
     assert rec["resumed_at_turn"] == 1
     assert "multi_turn" in (tmp_path / "report.md").read_text()
+
+
+class _OneRequestAtATime:
+    """A baseline-like system: answers one request (messages + tools) with calls or text."""
+
+    name = "one-at-a-time"
+
+    def __init__(self, turns: list[list[str]]):
+        self.replies: list[list[tuple[str, dict[str, Any]]]] = []
+        for turn in turns:
+            if turn:
+                self.replies.append([_parse(s) for s in turn])
+            self.replies.append([])
+        self.seen_tools: list[list[str]] = []
+
+    def answer(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]):  # noqa: ANN201
+        from calltune.eval.output import SystemOutput
+        from calltune.types import ToolCall
+
+        self.seen_tools.append([t["function"]["name"] for t in tools])
+        calls = [ToolCall(n, a) for n, a in self.replies.pop(0)]
+        return SystemOutput(raw="ok" if not calls else json.dumps([c.to_dict() for c in calls]), calls=calls)
+
+
+def test_a_baseline_runs_the_same_cases_one_request_at_a_time() -> None:
+    case = _case("multi_turn_base_1")
+    sysm = _OneRequestAtATime(case.multi_turn.ground_truth)
+    rec = run_multi_turn_case(sysm, case)
+    assert rec["valid"], rec["errors"]
+    assert not sysm.replies
+    assert all("cd" in names for names in sysm.seen_tools)
