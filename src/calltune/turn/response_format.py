@@ -66,11 +66,6 @@ class ResponseFormat:
             spec["description"] = self.description
         return {"type": "json_schema", "json_schema": spec}
 
-    def parse(self, content: str) -> Any:
-        """The answer's JSON value (``json.JSONDecodeError`` when it is not JSON, e.g. cut by
-        ``max_tokens``)."""
-        return json.loads(content)
-
 
 def response_instruction(rf: ResponseFormat) -> str:
     """What the system message tells the model about the answer's shape."""
