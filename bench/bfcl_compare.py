@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--multi-turn-limit", type=int, default=10, help="cases per multi-turn category; 0 = all")
     ap.add_argument("--n-ctx", type=int, default=None, help="context window (default: sized for multi-turn)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--offset", type=int, default=0, help="skip the first N seeded cases (tuning split)")
+    ap.add_argument(
+        "--multi-turn-offset", type=int, default=None, help="the same for multi-turn (default --offset)"
+    )
     ap.add_argument(
         "--systems", default="llama-cpp-native,calltune", help=f"comma-separated: {', '.join(SYSTEM_NAMES)}"
     )
@@ -74,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     cats = parse_categories(args.categories)
     limit = args.limit or None
     mt_limit = args.multi_turn_limit or None
-    cases = load_cases(cats, limit, args.seed, multi_turn_limit=mt_limit)
+    cases = load_cases(
+        cats,
+        limit,
+        args.seed,
+        multi_turn_limit=mt_limit,
+        offset=args.offset,
+        multi_turn_offset=args.multi_turn_offset,
+    )
     n_ctx = context_size(cats, args.n_ctx)
     t0 = time.perf_counter()
     systems, eng = build_systems(
@@ -102,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         "multi_turn_limit": mt_limit,
         "n_ctx": n_ctx,
         "seed": args.seed,
+        "offset": args.offset,
         "model": args.model or "default",
         "system": args.system,
         "continue_calls": not args.no_continue,

@@ -104,3 +104,17 @@ def test_java_and_javascript_are_judged_in_their_own_conventions() -> None:
         k: v[0] if isinstance(v[0], str) else json.dumps(v[0]) for k, v in answer.items() if v and v[0] != ""
     }
     assert check_case("simple_javascript", js.checker_functions, [(name, right)], js.possible_answer).valid
+
+
+def test_the_tuning_split_never_overlaps_the_measured_subset() -> None:
+    from calltune.eval.bfcl_data import load_cases
+
+    measured = {c.id for c in load_cases("simple_python,multi_turn_base", 30, 0, multi_turn_limit=10)}
+    tune = {
+        c.id
+        for c in load_cases(
+            "simple_python,multi_turn_base", 30, 0, multi_turn_limit=10, offset=30, multi_turn_offset=10
+        )
+    }
+    assert len(measured) == len(tune) == 40
+    assert not measured & tune

@@ -247,16 +247,20 @@ def sample_rank(case_id: str, seed: int) -> str:
     return hashlib.sha256(f"{seed}:{case_id}".encode()).hexdigest()
 
 
-def select(cases: Sequence[BfclCase], limit: int | None, seed: int = 0) -> list[BfclCase]:
+def select(cases: Sequence[BfclCase], limit: int | None, seed: int = 0, offset: int = 0) -> list[BfclCase]:
     """A fixed, seeded subset of ``limit`` cases (all cases when ``limit`` is None).
 
     Cases are ranked by a hash of ``(seed, id)``, so the subset for a smaller limit is
     contained in the subset for a larger one, and the same ids are chosen on every run.
     The result is in sampling order (rank), which spreads cases over the file.
+    ``offset`` skips the first ranks: the measured subset of ``--limit N`` is ranks
+    ``[0, N)``, and settings are tuned on ``offset=N`` (cases the measurement never sees).
     """
     if limit is not None and limit < 0:
         raise BfclDataError("limit must be >= 0")
-    ranked = sorted(cases, key=lambda c: sample_rank(c.id, seed))
+    if offset < 0:
+        raise BfclDataError("offset must be >= 0")
+    ranked = sorted(cases, key=lambda c: sample_rank(c.id, seed))[offset:]
     return ranked if limit is None else ranked[:limit]
 
 
@@ -266,6 +270,8 @@ def load_cases(
     seed: int = 0,
     data_dir: str | Path | None = None,
     multi_turn_limit: int | None = None,
+    offset: int = 0,
+    multi_turn_offset: int | None = None,
 ) -> list[BfclCase]:
     """Stratified selection: ``limit`` cases from each category (all when None;
     ``multi_turn_limit`` for the multi-turn categories when given), interleaved across
@@ -275,6 +281,7 @@ def load_cases(
             load_category(c, data_dir),
             multi_turn_limit if (multi_turn_limit is not None and is_multi_turn(c)) else limit,
             seed,
+            multi_turn_offset if (multi_turn_offset is not None and is_multi_turn(c)) else offset,
         )
         for c in parse_categories(categories)
     ]

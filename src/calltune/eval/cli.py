@@ -118,6 +118,13 @@ def register(app: typer.Typer) -> None:
             typer.Option("--multi-turn-limit", help="Cases per multi-turn category (default: --limit)."),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the --limit subset.")] = 0,
+        offset: Annotated[
+            int,
+            typer.Option(
+                "--offset",
+                help="Skip the first N seeded cases per category: tune on --offset N what --limit N measures.",
+            ),
+        ] = 0,
         systems: Annotated[
             str,
             typer.Option(
@@ -161,7 +168,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             cats = parse_categories(categories)
-            cases = load_cases(cats, limit, seed, data_dir, multi_turn_limit=multi_turn_limit)
+            cases = load_cases(cats, limit, seed, data_dir, multi_turn_limit=multi_turn_limit, offset=offset)
         except BfclDataError as e:
             raise fail(e) from None
         from .multi_turn import context_size
@@ -193,6 +200,7 @@ def register(app: typer.Typer) -> None:
             "limit": limit,
             "multi_turn_limit": multi_turn_limit,
             "seed": seed,
+            "offset": offset,
             "model": model or "default",
             "format": format,
             "n_ctx": n_ctx,
