@@ -222,11 +222,14 @@ class TurnRecord:
     latency_s: float = 0.0
     stopped: str = "answer"
     error: str | None = None
+    #: what the turn did beyond generating (relevance drops, grounding, retries), per step
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "steps": self.steps,
             "outputs": self.outputs,
+            "notes": self.notes,
             "prompt_tokens": self.prompt_tokens,
             "cached_tokens": self.cached_tokens,
             "completion_tokens": self.completion_tokens,
@@ -247,6 +250,7 @@ class TurnOutcome:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def step_loop(
@@ -373,6 +377,7 @@ def run_multi_turn_case(
         rec.prompt_tokens, rec.cached_tokens = outcome.prompt_tokens, outcome.cached_tokens
         rec.completion_tokens = outcome.completion_tokens
         rec.stopped, rec.error = outcome.stopped, outcome.error
+        rec.notes = outcome.notes
         per_step: dict[str, list[str]] = {}
         for key, name, args in env.log:
             if key.startswith(f"{ti}."):

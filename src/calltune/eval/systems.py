@@ -151,4 +151,5 @@ class CalltuneSystem:
             prompt_tokens=sum(st.prompt_tokens for st in steps),
             cached_tokens=sum(st.cached_tokens for st in steps),
             completion_tokens=sum(st.completion_tokens for st in steps),
+            notes=[f"{i}: {st.note}" for i, st in enumerate(steps) if st.note],
         )
