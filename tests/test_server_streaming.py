@@ -121,6 +121,7 @@ def test_a_call_that_breaks_off_ends_the_stream_with_an_error() -> None:
                 got.append(ch)
         assert any(ch.choices and ch.choices[0].delta.tool_calls for ch in got)  # its start went out
         assert not any(ch.choices and ch.choices[0].finish_reason for ch in got)
+        assert not any(ch.choices and ch.choices[0].delta.content for ch in got)  # nor again as text
         # not streamed: the broken call is content, as before
         r = client.chat.completions.create(model="m", messages=ASK, tools=TOOLS)
         assert r.choices[0].message.tool_calls is None and "save_note" in r.choices[0].message.content

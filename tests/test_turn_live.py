@@ -36,10 +36,16 @@ def prompt_text(engine: ScriptedEngine, i: int) -> str:
     return p if isinstance(p, str) else engine.tokenizer.decode(p)
 
 
+#: the checks after a generation that may take a call back, off unless a test turns them on
+CHECKS_OFF = {"continue_calls": False, "check_relevance": False, "ground_arguments": False}
+
+
+def checks_off(**settings: object) -> TurnSettings:
+    return TurnSettings(**{**CHECKS_OFF, **settings})  # type: ignore[arg-type]
+
+
 def run(engine: ScriptedEngine, messages=USER, tools=(NOTE, WEATHER), fmt=None, **settings):  # noqa: ANN001, ANN201
-    settings.setdefault("continue_calls", False)
-    settings.setdefault("check_relevance", False)
-    t = Turn(engine, fmt or get_format("hermes"), TurnSettings(**settings))
+    t = Turn(engine, fmt or get_format("hermes"), checks_off(**settings))
     events = list(t.stream(messages, list(tools), params=SamplingParams(max_tokens=4096)))
     result = events[-1]
     assert isinstance(result, TurnResult)
@@ -110,7 +116,7 @@ def test_a_call_repeating_an_answered_one_is_never_sent() -> None:
 def test_without_parallel_calls_only_the_first_goes_out() -> None:
     out = call("save_note", text="a") + "\n" + call("get_current_weather", location="Boston")
     eng = ScriptedEngine([out], chunk_size=3)
-    t = Turn(eng, get_format("hermes"), TurnSettings(continue_calls=False, check_relevance=False))
+    t = Turn(eng, get_format("hermes"), checks_off())
     plan = t.plan([NOTE, WEATHER], "auto", parallel=False)
     events = list(t.stream(USER, [NOTE, WEATHER], plan=plan))
     got = assemble([e for e in events[:-1] if isinstance(e, Delta)], parser=False)

@@ -91,7 +91,13 @@ class Delta:
     """
 
     kind: Literal[
-        "content", "reasoning", "tool_call_start", "tool_call_args", "tool_call_end", "tool_call_abort", "error"
+        "content",
+        "reasoning",
+        "tool_call_start",
+        "tool_call_args",
+        "tool_call_end",
+        "tool_call_abort",
+        "error",
     ]
     text: str = ""
     index: int = 0

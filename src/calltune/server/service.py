@@ -233,6 +233,8 @@ class ChatService:
             async for ev in self.runner.iterate(work):
                 if isinstance(ev, TurnResult):
                     out.result = ev
+                    if out.broken and prep.req.stream:
+                        continue  # the stream ends with an error: the client saw the call begin
                     for d in self._released_errors(ev, out):
                         out.add(d)
                         yield d
