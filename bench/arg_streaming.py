@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from calltune.formats import get_format
-from calltune.testing import ScriptedEngine, served
+from calltune.testing import ScriptedEngine, model_turn, served
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTE = {
@@ -64,26 +64,10 @@ MODEL_ASK = (
 
 
 def scripted_turn(fmt_name: str) -> str:
-    """What a model speaking the format writes for the two calls (rendered by the format)."""
-    fmt = get_format(fmt_name)
-    calls = [
-        {
-            "id": "c0",
-            "type": "function",
-            "function": {"name": "save_note", "arguments": json.dumps({"title": "Shopping", "text": TEXT})},
-        },
-        {
-            "id": "c1",
-            "type": "function",
-            "function": {"name": "get_weather", "arguments": json.dumps({"city": "Paris"})},
-        },
-    ]
-    dialogue = [{"role": "user", "content": "Go."}]
-    full = fmt.render([*dialogue, {"role": "assistant", "content": "", "tool_calls": calls}], None, False)
-    turn = full[len(fmt.render(dialogue, None)) :].rstrip("\n")
-    for stop in fmt.stop:
-        turn = turn.removesuffix(stop)
-    return turn
+    """What a model speaking the format writes for the two calls."""
+    return model_turn(
+        fmt_name, [("save_note", {"title": "Shopping", "text": TEXT}), ("get_weather", {"city": "Paris"})]
+    )
 
 
 def measure(client: Any, ask: str, tools: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:

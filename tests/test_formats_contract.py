@@ -29,6 +29,7 @@ import pytest
 from calltune.formats import ChatFormat, get_format, list_formats
 from calltune.formats.reasoning import read_turn, turn_parser
 from calltune.sandbox import with_code_fallback
+from calltune.testing import model_turn
 from calltune.testing.deltas import Assembled, assemble
 from calltune.types import Delta, ParseResult
 
@@ -129,22 +130,8 @@ def expected_calls(fmt: ChatFormat, case: Case) -> list[tuple[str, dict[str, Any
 
 
 def generated_turn(fmt: ChatFormat, case: Case) -> str:
-    """What a model speaking ``fmt`` writes for ``case``: the assistant message rendered after
-    the generation prompt, without the stop string that ends it."""
-    dialogue = [{"role": "user", "content": "Go."}]
-    calls = [
-        {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
-        for i, (n, a) in enumerate(expected_calls(fmt, case))
-    ]
-    message = {"role": "assistant", "content": case.content, "tool_calls": calls}
-    prompt = fmt.render(dialogue)
-    full = fmt.render([*dialogue, message], add_generation_prompt=False)
-    assert full.startswith(prompt)
-    turn = full[len(prompt) :]
-    for stop in fmt.stop:
-        if turn.rstrip("\n").endswith(stop):
-            turn = turn.rstrip("\n")[: -len(stop)]
-            break
+    """What a model speaking ``fmt`` writes for ``case`` (broken where the case says so)."""
+    turn = model_turn(fmt, expected_calls(fmt, case), case.content)
     if case.corrupt is not None:
         quoted = [q + SENTINEL + q for q in "\"'" if q + SENTINEL + q in turn]
         assert len(quoted) == 1, turn

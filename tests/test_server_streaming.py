@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from calltune.formats import get_format
-from calltune.testing import ScriptedEngine, served
+from calltune.testing import ScriptedEngine, model_turn, served
 
 NOTE = {
     "type": "function",
@@ -40,18 +40,8 @@ ARGS = [{"text": TEXT, "tags": ["home", "daily"]}, {"city": "Paris"}]
 
 
 def output(fmt_name: str) -> str:
-    """What a model speaking the format writes for two parallel calls (rendered by the format)."""
-    fmt = get_format(fmt_name)
-    calls = [
-        {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": json.dumps(a)}}
-        for i, (n, a) in enumerate(zip(["save_note", "get_weather"], ARGS, strict=True))
-    ]
-    dialogue = [{"role": "user", "content": "Go."}]
-    full = fmt.render([*dialogue, {"role": "assistant", "content": "", "tool_calls": calls}], None, False)
-    turn = full[len(fmt.render(dialogue, None)) :].rstrip("\n")
-    for stop in fmt.stop:
-        turn = turn.removesuffix(stop)
-    return turn
+    """What a model speaking the format writes for two parallel calls."""
+    return model_turn(fmt_name, list(zip(["save_note", "get_weather"], ARGS, strict=True)))
 
 
 def stream_calls(client: openai.OpenAI, **kw) -> tuple[list, dict[int, dict], list[float]]:  # noqa: ANN003

@@ -9,7 +9,8 @@ Engines (:mod:`calltune.testing.engines`)
     is its one-token-per-character tokenizer.
 Call text (:mod:`calltune.testing.calls`)
     ``hermes_call(name, args)``: a Hermes ``<tool_call>`` block as a model writes it, to script
-    an engine with.
+    an engine with; ``model_turn(fmt, calls, content)``: an assistant turn in any format's own
+    syntax (rendered by the format, without its stop string).
 Sample tools (:mod:`calltune.testing.tools`)
     ``get_current_weather``, ``get_local_time``, ``convert_currency``: ``@tool`` functions with
     deterministic fake results; ``WEATHER``, ``LOCAL_TIME``, ``CONVERT`` their OpenAI tool dicts,
@@ -37,7 +38,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .calls import hermes_call
+from .calls import hermes_call, model_turn
 from .engines import CharTokenizer, ScriptedEngine
 from .models import TestAssetMissing, build_tiny_model, fresh_tokenizer, glm_tokenizer, save_tiny, tiny_model
 from .tools import (
@@ -74,6 +75,7 @@ __all__ = [
     "glm_tokenizer",
     "hermes_call",
     "mcp_http_server",
+    "model_turn",
     "save_tiny",
     "served",
     "tiny_model",
