@@ -6,6 +6,7 @@ import pytest
 
 from calltune.engines import SamplingParams
 from calltune.formats import get_format
+from calltune.testing.deltas import assemble
 
 WEATHER = {
     "type": "function",
@@ -43,8 +44,10 @@ def test_default_model_call_is_parsed_and_streams_identically(default_engine):
     deltas += sp.finish()
     res = fmt.parse(text, tool_names=["get_weather"])
     assert [(c.name, c.arguments.get("city")) for c in res.tool_calls] == [("get_weather", "Lisbon")]
-    assert "".join(d.text for d in deltas if d.kind == "tool_call_args") == res.tool_calls[0].arguments_json()
-    assert "".join(d.text for d in deltas if d.kind == "content") == res.content
+    got = assemble(deltas)
+    assert [c.arguments for c in got.calls] == [res.tool_calls[0].arguments_json()]
+    assert len(got.calls[0].pieces) > 3  # streamed while the model wrote it (a fenced JSON call)
+    assert got.content == res.content
 
 
 @pytest.mark.model

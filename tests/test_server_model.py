@@ -144,3 +144,19 @@ def test_real_two_cities_come_back_as_two_calls_in_one_response(real_server) -> 
     calls = r.choices[0].message.tool_calls or []
     cities = sorted(json.loads(c.function.arguments)["location"].split(",")[0].lower() for c in calls)
     assert cities == ["boston", "tokyo"], r.choices[0].message
+
+
+def test_real_arguments_stream_as_the_model_writes_them(default_engine) -> None:
+    # nothing after the generation may take the call back: it streams as it is written
+    app = create_app(default_engine, model_name="default", check_relevance=False, ground_arguments=False)
+    with BackgroundServer(app) as srv:
+        client = OpenAI(base_url=srv.base_url + "/v1", api_key="unused", max_retries=0, timeout=600)
+        msgs = [{"role": "user", "content": WEATHER_Q}]
+        kw = {"model": "default", "messages": msgs, "tools": [WEATHER], "max_tokens": 96}
+        [call] = client.chat.completions.create(**kw).choices[0].message.tool_calls
+        chunks = list(client.chat.completions.create(**kw, stream=True))
+    deltas = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    pieces = [d.function.arguments for d in deltas if d.function and d.function.arguments]
+    assert deltas[0].function.name == "get_current_weather" and deltas[0].id
+    assert len(pieces) > 3  # the default model writes a fenced JSON call: it streams too
+    assert "".join(pieces) == call.function.arguments  # byte for byte, greedy
