@@ -44,7 +44,7 @@ def test_chatglm3_interpreter_role_runs_code_and_fences_the_result(tmp_path: Pat
     prompts = [eng.tokenizer.decode(p) if isinstance(p, list) else p for p in eng.prompts]
     # the prompt of the second turn shows the observation in a ```result fence
     assert "<|observation|>\n```result\n{'name': 1, 'age': 1}\n```" in prompts[1]
-    assert f"Uploaded files: {path}." in prompts[0]
+    assert f"Uploaded files: {path} (JSON Lines, one JSON object per line, not CSV: " in prompts[0]
 
 
 def test_hermes_python_tool_call_draws_an_image(tmp_path: Path) -> None:

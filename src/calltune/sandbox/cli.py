@@ -39,6 +39,7 @@ def info(as_json: JsonOpt = False) -> None:
         "filesystem",
         "user",
         "signals",
+        "landlock",
         "limits",
         "layers",
         "errors",

@@ -28,6 +28,7 @@ from .errors import SandboxError
 from .images import CellImages
 from .isolation import probe_capabilities
 from .limits import Limits
+from .outputs import OutputCopier
 from .plan import IsolationMode, IsolationPlan, describe_isolation, isolation_report, plan_isolation
 from .process import KernelProcess
 from .result import CellResult
@@ -46,6 +47,9 @@ class Sandbox:
     ``isolation``: "auto" (strongest available, reported in :attr:`isolation`), "strict" (raise
     :class:`SandboxError` unless both the network and filesystem writes are blocked by the
     operating system), "none" (resource limits and a clean environment only; for debugging).
+    ``out_dir``: a host folder (created when first needed) where the files each cell creates or
+    changes in the working directory, figures included, are copied; the cell's observation
+    names each copy (:mod:`.outputs`). None: nothing is copied.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class Sandbox:
         mount_at: str = "/mnt/data",
         kill_strays: bool = True,
         python: str | None = None,
+        out_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
@@ -91,8 +96,10 @@ class Sandbox:
         self._kernel = KernelProcess(self.python, self.limits, self._workspace)
         self._channels = KernelChannels(self._kernel, self.limits.startup_timeout)
         self._images = CellImages(self._workspace)
+        self._outputs = OutputCopier(self._workspace, out_dir) if out_dir is not None else None
         self._plan: IsolationPlan | None = None
         self._closed = False
+        self._running = False
         self.restarts = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -213,6 +220,19 @@ class Sandbox:
     def describe_isolation(self) -> str:
         return describe_isolation(self.isolation, self.limits)
 
+    @property
+    def out_dir(self) -> Path | None:
+        """Where the files the code writes are copied (None: they are not)."""
+        return self._outputs.out_dir if self._outputs is not None else None
+
+    def interrupt(self) -> bool:
+        """Interrupt the cell running now (a ``KeyboardInterrupt`` inside it; :meth:`run` then
+        returns its result as usual). False when no cell is running."""
+        if not self._running or not self._kernel.alive():
+            return False
+        self._kernel.interrupt()
+        return True
+
     # ------------------------------------------------------------------ running code
     def run(self, code: str, timeout: float | None = None) -> CellResult:
         """Run one cell; state persists across calls. Never raises for problems in the code."""
@@ -228,19 +248,26 @@ class Sandbox:
                 res.notes.append(f"[the previous kernel had died ({reason})]")
             t0 = time.monotonic()
             before = self._images.snapshot()
-            self._channels.run_cell(
-                code,
-                timeout or self.limits.timeout,
-                self.limits,
-                res,
-                save_png=self._images.save_png,
-                relaunch=self._relaunch,
-            )
+            written = self._outputs.snapshot() if self._outputs is not None else {}
+            self._running = True
+            try:
+                self._channels.run_cell(
+                    code,
+                    timeout or self.limits.timeout,
+                    self.limits,
+                    res,
+                    save_png=self._images.save_png,
+                    relaunch=self._relaunch,
+                )
+            finally:
+                self._running = False
             if self.kill_strays:
                 n = self._kernel.kill_strays()
                 if n:
                     res.notes.append(f"[{n} background process(es) left by the cell were stopped]")
                     self._channels.silent(REAP_CODE)
             self._images.add_new_files(before, res)
+            if self._outputs is not None:
+                self._outputs.copy_new(written, res)
             res.elapsed_s = time.monotonic() - t0
             return res

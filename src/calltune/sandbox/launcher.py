@@ -231,6 +231,17 @@ def main(config_path: str) -> None:
             print(f"calltune sandbox: required isolation layer {layer!r} failed: {err}", file=sys.stderr)
             sys.exit(3)
 
+    # the sibling Landlock module (stdlib only) is loaded now: the mount namespace below hides
+    # this script's folder when it lies under a masked directory (a checkout in /tmp), and the
+    # dropped uid may not be allowed to read it
+    landlock = None
+    if cfg.get("landlock"):
+        try:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            import landlock
+        except ImportError as e:
+            fail("landlock", e)
+
     # 1. cgroups (joined while still privileged, before /sys becomes read-only)
     for cg in cfg.get("cgroups", []):
         try:
@@ -295,11 +306,8 @@ def main(config_path: str) -> None:
             fail("uid", e)
 
     # 6. landlock (also sets no_new_privs)
-    if cfg.get("landlock"):
+    if landlock is not None:
         try:
-            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-            import landlock  # the sibling module; stdlib only
-
             dirs = [cfg["workdir"], cfg["statedir"]] + (
                 [cfg["mount_at"]] if cfg.get("mount_at") and want_mnt else []
             )

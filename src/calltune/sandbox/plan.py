@@ -76,6 +76,24 @@ def plan_isolation(mode: IsolationMode, caps: Capabilities, mount_at: str | None
     )
 
 
+def landlock_status(plan: IsolationPlan, report: dict[str, Any]) -> str:
+    """What Landlock does for the sandbox, in words (``calltune sandbox info``)."""
+    ll = report.get("landlock") or {}
+    if ll:
+        parts = ["writes only beneath the working and state directories"]
+        if ll.get("tcp_denied"):
+            parts.append("TCP bind/connect denied")
+        if ll.get("signals_scoped"):
+            parts.append("signals to outside processes denied")
+        return f"active (ABI {ll.get('abi')}): " + ", ".join(parts)
+    if plan.mode == "none":
+        return "off (isolation 'none')"
+    if not plan.landlock:
+        return "not available on this kernel"
+    errors = [e for e in report.get("errors", []) if e.startswith("landlock")]
+    return "failed: " + ("; ".join(errors) if errors else "no report from the launcher")
+
+
 def isolation_report(
     plan: IsolationPlan, report: dict[str, Any], limits: Limits, cgroups: list[str], sandbox_dir: str
 ) -> dict[str, Any]:
@@ -104,6 +122,7 @@ def isolation_report(
         "filesystem": fs or ["none"],
         "user": f"unprivileged uid {user[4:]}" if user else f"same uid as the host ({os.getuid()})",
         "signals": "other uid" if user else ("landlock signal scope" if ll.get("signals_scoped") else "none"),
+        "landlock": landlock_status(plan, report),
         "limits": {
             "timeout_s": limits.timeout,
             "memory_mb": limits.memory_mb,

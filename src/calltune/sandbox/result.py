@@ -16,6 +16,23 @@ RESTART_NOTE = (
     "[the Python kernel was restarted: variables, imports and functions from earlier cells are lost]"
 )
 
+#: how an observation names a file the code wrote and its copy on the host (``Sandbox(out_dir=)``)
+SAVED_LINE = "[{kind} saved: {name} · copy for the user: {copy}]"
+_SAVED = re.compile(r"^\[(?:image|file) saved: (.+?) · copy for the user: (.+)\]$")
+
+
+def split_saved(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` without its :data:`SAVED_LINE` lines, and those lines' ``(name as the code sees
+    it, host copy)`` pairs (what ``calltune run`` / ``chat`` print on their own lines)."""
+    kept, saved = [], []
+    for line in text.splitlines():
+        m = _SAVED.match(line)
+        if m:
+            saved.append((m.group(1), m.group(2)))
+        else:
+            kept.append(line)
+    return "\n".join(kept), saved
+
 
 _MIME = {
     ".png": "image/png",
@@ -74,14 +91,17 @@ class CellResult:
     or a sandbox message (timeout, output cap, kernel death), else None. ``images``: host paths of
     the PNG files the cell produced (inline matplotlib figures and other displayed images, plus new
     image files the code wrote into the working directory). ``image_names``: the same files as the
-    code sees them (e.g. ``/mnt/data/figure_3_1.png``). ``restarted``: the kernel was restarted
-    during or before this cell, so earlier state is lost.
+    code sees them (e.g. ``/mnt/data/figure_3_1.png``). ``copies``: files the cell created or
+    changed (images included), as the code sees them → their copy on the host (only with
+    ``Sandbox(out_dir=...)``). ``restarted``: the kernel was restarted during or before this
+    cell, so earlier state is lost.
     """
 
     text: str = ""
     error: str | None = None
     images: list[str] = field(default_factory=list)
     image_names: list[str] = field(default_factory=list)
+    copies: dict[str, str] = field(default_factory=dict)
     restarted: bool = False
     timed_out: bool = False
     truncated: bool = False
@@ -103,7 +123,13 @@ class CellResult:
         if self.error:
             parts.append(self.error)
         for name in self.image_names:
-            parts.append(f"[image saved: {name}]")
+            copy = self.copies.get(name)
+            parts.append(
+                SAVED_LINE.format(kind="image", name=name, copy=copy) if copy else f"[image saved: {name}]"
+            )
+        for name, copy in self.copies.items():
+            if name not in self.image_names:
+                parts.append(SAVED_LINE.format(kind="file", name=name, copy=copy))
         parts.extend(self.notes)
         if not parts:
             parts.append("[no output]")
@@ -126,6 +152,7 @@ class CellResult:
             "error": self.error,
             "images": list(self.images),
             "image_names": list(self.image_names),
+            "copies": dict(self.copies),
             "restarted": self.restarted,
             "timed_out": self.timed_out,
             "truncated": self.truncated,

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .filetypes import describe_file
 from .kernel import Sandbox
 from .result import CellResult
 
@@ -126,6 +127,8 @@ def system_prompt(sandbox: Sandbox | None = None, uploads: list[str] | None = No
     ]
     visible = [f for f in files if not f.startswith(".") and not f.startswith("figure_")]
     if visible:
-        shown = ", ".join(f if f.startswith("/") else f"{where.rstrip('/')}/{f}" for f in visible[:20])
-        lines.append(f"Uploaded files: {shown}.")
+        paths = [f if f.startswith("/") else f"{where.rstrip('/')}/{f}" for f in visible[:20]]
+        lines.append(
+            f"Uploaded files: {'; '.join(describe_file(p) for p in paths)}. Open each by its real type."
+        )
     return "\n".join(lines)
