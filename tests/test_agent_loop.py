@@ -329,6 +329,34 @@ def test_relevance_check_drops_a_call_that_does_not_fit_and_answers_without_tool
     assert "<tools>" not in eng.tokenizer.decode(eng.prompts[2])
 
 
+def test_the_relevance_check_is_announced_while_it_runs():
+    calls = hermes_call("get_current_weather", location="Paris") + "\n" + hermes_call("slow_lookup", key="x")
+    eng = ScriptedEngine([calls, "Yes", "no", "Sunny in Paris."])
+    events: list = []
+    agent = Agent(
+        eng,
+        Toolbox([get_current_weather, slow_lookup]),
+        continue_calls=False,
+        on_event=lambda k, d: events.append((k, d)),
+    )
+    agent.run("Weather in Paris?")
+    kinds = [k for k, _ in events if k != "text"]
+    assert kinds == ["step", "relevance", "relevance", "dropped", "call", "observation", "step", "answer"]
+    assert events[1] == ("relevance", {"state": "start", "functions": ["get_current_weather", "slow_lookup"]})
+    assert events[2] == ("relevance", {"state": "end", "dropped": ["slow_lookup"]})
+    # with the check off there is nothing to announce
+    eng = ScriptedEngine([hermes_call("get_current_weather", location="Paris"), "Sunny."])
+    events.clear()
+    Agent(
+        eng,
+        Toolbox([get_current_weather]),
+        continue_calls=False,
+        check_relevance=False,
+        on_event=lambda k, d: events.append((k, d)),
+    ).run("Weather in Paris?")
+    assert "relevance" not in [k for k, _ in events]
+
+
 def test_relevance_check_keeps_fitting_calls_and_drops_only_the_others():
     calls = (
         hermes_call("get_current_weather", location="Paris")

@@ -195,3 +195,37 @@ def test_a_registered_engine_claims_its_references_and_is_loaded(registry: None)
     assert made == [("abc", {"n_ctx": 5, "flag": True})]
     # the URL rule of the remote engine is still checked first for URLs
     assert plan_engine("http://127.0.0.1:9/v1").engine == "openai"
+
+
+def test_a_scripted_engine_replays_a_script_file(tmp_path: Path) -> None:
+    from calltune.engines import SamplingParams, load_engine
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"outputs": ["Hello there.", "Bye."], "delay_s": 0.0, "record": "p.jsonl"}))
+    eng = load_engine(str(script), engine="scripted", n_ctx=4096)
+    assert eng.context_length == 4096 and eng.model_id == "scripted"
+    assert eng.generate("hi", SamplingParams(max_tokens=50)).text == "Hello there."
+    assert eng.generate([ord(c) for c in "again"], SamplingParams(max_tokens=50)).text == "Bye."
+    lines = (tmp_path / "p.jsonl").read_text().splitlines()
+    assert [json.loads(line)["prompt"] for line in lines] == ["hi", "again"]  # token ids decoded
+    with pytest.raises(EngineError, match="ran out"):
+        eng.generate("more", SamplingParams())
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("not json", "cannot read the script"),
+        ('["a"]', 'an "outputs" list'),
+        ('{"outputs": ["a"], "speed": 2}', r"unknown script keys \['speed'\]"),
+    ],
+)
+def test_a_bad_script_file_is_a_clear_error(tmp_path: Path, content: str, error: str) -> None:
+    from calltune.engines import load_engine
+
+    script = tmp_path / "script.json"
+    script.write_text(content)
+    with pytest.raises(EngineError, match=error):
+        load_engine(str(script), engine="scripted")
+    with pytest.raises(EngineError, match="cannot read the script"):
+        load_engine(str(tmp_path / "missing.json"), engine="scripted")

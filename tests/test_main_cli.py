@@ -220,3 +220,29 @@ def test_option_group_turns_a_dataclass_into_options() -> None:
     assert CliRunner().invoke(sub, ["cmd", "hi"]).exit_code == 0 and got[-1] == ("hi", _Pair(), False)
     with pytest.raises(TypeError, match="no parameter 'opts'"):
         cli_options.option_group(_Pair)(lambda word: None)
+
+
+def _script(tmp_path: Path, outputs: list[str]) -> str:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps({"outputs": outputs}))
+    return str(path)
+
+
+def test_run_writes_the_answer_once_to_stdout_and_the_progress_to_stderr(tmp_path: Path) -> None:
+    args = ["run", "--engine", "scripted", "-m", _script(tmp_path, [CALL, "yes", "It is 42."])]
+    r = CliRunner().invoke(app, [*args, "-b", "calculator", "--no-continue", "What is 6*7?"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "It is 42.\n"  # plain, once, no panel
+    assert "→ call calculator" in r.stderr and "← calculator: 42" in r.stderr
+
+
+def test_chat_runs_on_a_script_and_prints_each_answer_once(tmp_path: Path) -> None:
+    args = ["chat", "--engine", "scripted", "-m", _script(tmp_path, ["Hello!", "Bye!"]), "--no-continue"]
+    r = CliRunner().invoke(app, args, input="hi\nagain\n/exit\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("Hello!") == 1 and r.stdout.count("Bye!") == 1
+
+
+def test_a_missing_script_exits_2(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["run", "--engine", "scripted", "-m", str(tmp_path / "none.json"), "q"])
+    assert r.exit_code == 2 and "cannot read the script" in r.output

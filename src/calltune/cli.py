@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
+import secrets
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +17,6 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
-from rich.panel import Panel
 
 from .cli_options import (
     BuiltinOpt,
@@ -55,6 +57,20 @@ UploadOpt = Annotated[
         "--upload", help="File to put in the code interpreter's data folder (implies --builtin python)."
     ),
 ]
+OutDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out-dir",
+        file_okay=False,
+        help="Folder on this machine where the files and figures the code interpreter writes are "
+        "copied (default: ./calltune-out/<run-id>/).",
+    ),
+]
+
+
+def default_out_dir() -> Path:
+    """``./calltune-out/<run-id>/``: the run id is the start time and a few random characters."""
+    return Path.cwd() / "calltune-out" / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 @dataclass
@@ -64,6 +80,7 @@ class AgentOptions:
     tools: ToolsOpt = None
     builtin: BuiltinOpt = None
     upload: UploadOpt = None
+    out_dir: OutDirOpt = None
     mcp: McpOpt = None
     model: ModelOpt = None
     engine: EngineOpt = None
@@ -82,6 +99,7 @@ class AgentSession(NamedTuple):
     agent: Any  # calltune.agent.Agent
     engine: Any  # calltune.engines.Engine
     toolbox: Any  # calltune.tools.Toolbox
+    sandbox: Any  # calltune.sandbox.Sandbox behind the python tool, or None
 
 
 def _build_toolbox(
@@ -89,9 +107,10 @@ def _build_toolbox(
     builtins: list[str] | None,
     uploads: list[Path] | None,
     mcp: list[str] | None = None,
+    out_dir: Path | None = None,
 ):
     """The Toolbox (with the tools of the ``mcp`` servers), and the Sandbox behind the ``python``
-    tool when it is on (None otherwise)."""
+    tool when it is on (None otherwise); the files its code writes are copied to ``out_dir``."""
     names = list(builtins or [])
     if uploads and "python" not in names:
         names.append("python")
@@ -99,7 +118,7 @@ def _build_toolbox(
         return toolbox_from_options(tools, names, mcp=mcp), None
     from .sandbox import Sandbox, python_tool
 
-    sandbox = Sandbox()
+    sandbox = Sandbox(out_dir=out_dir or default_out_dir())
     try:
         for f in uploads or []:
             sandbox.upload(f)
@@ -136,7 +155,7 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
     from .agent import Agent
     from .engines import SamplingParams
 
-    toolbox, sandbox = _build_toolbox(opts.tools, opts.builtin, opts.upload, opts.mcp)
+    toolbox, sandbox = _build_toolbox(opts.tools, opts.builtin, opts.upload, opts.mcp, opts.out_dir)
     eng = None
     try:
         eng = engine_from_options(opts.model, opts.engine, opts.n_ctx)
@@ -152,7 +171,7 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
             params=SamplingParams(max_tokens=opts.max_tokens, temperature=opts.temperature, seed=seed),
             **agent_kw,
         )
-        yield AgentSession(agent, eng, toolbox)
+        yield AgentSession(agent, eng, toolbox, sandbox)
     finally:
         toolbox.close()
         if sandbox is not None:
@@ -161,39 +180,12 @@ def open_agent(opts: AgentOptions, *, seed: int | None = None, **agent_kw: Any) 
             eng.close()
 
 
-def _printer(console: Console):
-    state: dict[str, Any] = {"in_text": False}  # False, or the kind of text being printed
-
-    def on_event(kind: str, data: Any) -> None:
-        if kind in ("text", "reasoning"):  # a reasoning model's thinking, dimmed, before its answer
-            if state["in_text"] and state["in_text"] != kind:
-                console.print()
-            style = "white" if kind == "text" else "dim italic"
-            console.print(data, end="", style=style, markup=False, highlight=False)
-            state["in_text"] = kind
-            return
-        if state["in_text"]:
-            console.print()
-            state["in_text"] = False
-        if kind == "call":
-            args = json.dumps(data.arguments, ensure_ascii=False)
-            console.print(f"[bold cyan]→ call[/bold cyan] {data.name}({args})", markup=True, highlight=False)
-        elif kind == "observation":
-            style = "green" if data.get("ok") else "red"
-            text = data["content"]
-            if len(text) > 800:
-                text = text[:800] + " …"
-            console.print(f"[{style}]← {data['name']}:[/{style}] ", end="")
-            console.print(text, markup=False, highlight=False)
-        elif kind == "dropped":
-            names = ", ".join(data)
-            console.print(
-                f"[dim]· not called: {names} (judged not to fit the question)[/dim]", highlight=False
-            )
-        elif kind == "parse_error":
-            console.print(f"[red]✗ unparseable call:[/red] {data['message']}", highlight=False)
-
-    return on_event
+def _same_file(a: Any, b: Any) -> bool:
+    """Whether two streams write to the same place (``2>&1``, one terminal)."""
+    try:
+        return os.path.samestat(os.fstat(a.fileno()), os.fstat(b.fileno()))
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        return False
 
 
 SchemaOpt = Annotated[
@@ -239,16 +231,26 @@ def run(
 ) -> None:
     """Ask one question; the model calls your tools until it can answer (--json: the full trace;
     --schema: the answer is a JSON object following the schema, printed on stdout)."""
+    from .cli_view import AgentView
+
     response_format = _schema_file(schema) if schema else None
-    with open_agent(
-        opts,
-        seed=seed,
-        max_steps=max_steps,
-        tool_choice=_tool_choice(tool_choice),
-        on_event=None if as_json else _printer(err),
-        response_format=response_format,
-    ) as session:
-        result = session.agent.run(question)
+    # the answer is printed once: streamed on stdout when it is a terminal (and plain text),
+    # else written to stdout at the end while the progress (and the text, unless stderr goes
+    # to the same place) is shown on stderr
+    streamed = out.is_terminal and response_format is None
+    text_to = out if streamed else (None if _same_file(sys.stdout, sys.stderr) else err)
+    with AgentView(err, text_to) as view:
+        if not as_json:
+            view.status("loading the model…")
+        with open_agent(
+            opts,
+            seed=seed,
+            max_steps=max_steps,
+            tool_choice=_tool_choice(tool_choice),
+            on_event=None if as_json else view,
+            response_format=response_format,
+        ) as session:
+            result = session.agent.run(question)
     if as_json:
         sys.stdout.write(result.to_json() + "\n")
     elif response_format is not None:
@@ -259,11 +261,13 @@ def run(
             err.print(f"[red]error:[/red] the answer is not complete JSON ({result.trace.stopped}): ", end="")
             err.print(result.answer, markup=False, highlight=False)
             raise typer.Exit(1) from None
+    elif not result.answer:
+        err.print("[dim](no answer)[/dim]")
+    elif streamed:
+        if not view.shown(result.answer):
+            out.print(result.answer, markup=False, highlight=False)
     else:
-        err.print()
-        out.print(
-            Panel(result.answer or "(no answer)", title="answer", border_style="green"), highlight=False
-        )
+        sys.stdout.write(result.answer + "\n")
     if result.trace.stopped == "error":
         err.print(f"[red]error:[/red] {result.trace.error}")
         raise typer.Exit(1)
@@ -272,35 +276,24 @@ def run(
 @app.command()
 @option_group(AgentOptions)
 def chat(opts: AgentOptions) -> None:
-    """Interactive chat; tool calls and results are shown as they happen. /reset clears, /exit quits."""
-    with open_agent(opts, on_event=_printer(out)) as (agent, eng, toolbox):
-        names = ", ".join(toolbox.names()) or "none"
-        err.print(
-            f"[dim]model {eng.model_id} · format {agent.format.name} · tools: {names} · /reset /exit[/dim]"
-        )
-        history: list[dict[str, Any]] = []
-        try:
-            while True:
-                try:
-                    line = input("\nyou> ").strip()
-                except EOFError:
-                    break
-                if not line:
-                    continue
-                if line in ("/exit", "/quit"):
-                    break
-                if line == "/reset":
-                    history = []
-                    err.print("[dim]history cleared[/dim]")
-                    continue
-                result = agent.run(line, history=history)
-                out.print()
-                if result.trace.stopped == "error":
-                    err.print(f"[red]error:[/red] {result.trace.error}")
-                    continue
-                history = result.messages
-        except KeyboardInterrupt:
-            pass
+    """Interactive chat; tool calls and results are shown as they happen. Ctrl-C stops a turn (it
+    is not kept), a second Ctrl-C at the empty prompt quits; /reset clears, /exit quits."""
+    from .chat_repl import chat_loop
+    from .cli_view import AgentView
+
+    with AgentView(out) as view:
+        view.status("loading the model…")
+        with open_agent(opts, on_event=view) as session:
+            view.close()
+            names = ", ".join(session.toolbox.names()) or "none"
+            err.print(
+                f"[dim]model {session.engine.model_id} · format {session.agent.format.name} · "
+                f"tools: {names} · /reset /exit[/dim]"
+            )
+            if session.sandbox is not None:
+                err.print(f"[dim]files the code writes are copied to {session.sandbox.out_dir}[/dim]")
+            interrupt = session.sandbox.interrupt if session.sandbox is not None else None
+            chat_loop(session.agent, view, out, on_interrupt=interrupt)
 
 
 @app.command()

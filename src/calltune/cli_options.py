@@ -35,7 +35,12 @@ ModelOpt = Annotated[
     ),
 ]
 EngineOpt = Annotated[
-    str | None, typer.Option("--engine", help="llamacpp | transformers | openai (default: from --model).")
+    str | None,
+    typer.Option(
+        "--engine",
+        help="llamacpp | transformers | openai | scripted (a JSON script as --model; no model) "
+        "(default: from --model).",
+    ),
 ]
 FormatOpt = Annotated[
     str | None,

@@ -15,9 +15,11 @@ from ..turn import Turn, TurnResult, TurnSettings, parse_response_format, parse_
 from ..types import ToolCall
 from .trace import StepTrace, Trace
 
-#: events passed to ``on_event``: ("text", str) streamed content, ("call", ToolCall),
-#: ("observation", dict), ("parse_error", dict), ("answer", str), ("step", int),
-#: ("dropped", list[str]) functions whose calls the relevance check dropped
+#: events passed to ``on_event``: ("text", str) streamed content, ("reasoning", str) streamed
+#: thinking, ("call", ToolCall) just before the calls of a turn run, ("observation", dict),
+#: ("parse_error", dict), ("answer", str), ("step", int) a model turn starts,
+#: ("relevance", {"state": "start", "functions": [...]} / {"state": "end", "dropped": [...]}) the
+#: relevance check runs, ("dropped", list[str]) functions whose calls the relevance check dropped
 EventHandler = Callable[[str, Any], None]
 
 INTERPRETER_TOOL = "python"
@@ -189,7 +191,8 @@ class Agent:
 
     def _turn(self, messages: list[dict[str, Any]], specs: list[dict[str, Any]], choice: Any) -> TurnResult:
         result: TurnResult | None = None
-        for ev in self.turn.stream(messages, specs, choice, self.params):
+        on_phase = self._emit if self.on_event is not None else None
+        for ev in self.turn.stream(messages, specs, choice, self.params, on_phase=on_phase):
             if isinstance(ev, TurnResult):
                 result = ev
             elif ev.kind == "content":

@@ -12,6 +12,7 @@ a directory (HF model, calltune output)     transformers (a directory holding on
 ``org/name`` (hub id)                       transformers
 ``openai:URL``, ``http(s)://...``           OpenAI-compatible remote
 a name, with ``engine="openai"``            that model on ``$OPENAI_BASE_URL``
+a JSON script, with ``engine="scripted"``   replays its outputs (no model; tests, demos)
 ==========================================  ====================================
 
 The engines come from a registry: :func:`register_engine` adds one (a name, its aliases,
@@ -211,6 +212,12 @@ def _openai(target: str, **kw: Any) -> Engine:
     return openai_remote.OpenAIRemoteEngine(target or None, **kw)
 
 
+def _scripted(target: str, n_ctx: int | None = None) -> Engine:
+    from .scripted import scripted_from_file
+
+    return scripted_from_file(target, n_ctx=n_ctx)
+
+
 def _server_url(ref: str) -> str | None:
     if ref.startswith("openai:"):
         return ref[len("openai:") :]
@@ -222,3 +229,4 @@ register_engine("transformers", ("hf",), factory=_transformers, by_name="files")
 register_engine(
     "openai", ("remote",), factory=_openai, matches=_server_url, what="a server URL", by_name="model"
 )
+register_engine("scripted", factory=_scripted, what="a JSON script of outputs")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from .base import Chunk, ContextLengthError, Engine, EngineError, SamplingParams
@@ -31,8 +34,10 @@ class ScriptedEngine(Engine):
     """Returns ``outputs`` one per call, in order (cycling when ``cycle``), split into
     small chunks, honouring stop strings exactly like a real engine: the text up to the
     first stop string is returned, the stop string is reported in the last chunk.
-    Each prompt it received is kept in ``prompts``. ``delay_s``: seconds before each chunk (a
-    model's time per token, for timing tests and benchmarks)."""
+    Each prompt it received is kept in ``prompts`` (and, with ``record``, appended to that JSONL
+    file as ``{"prompt": text}``, for a test that drives the CLI in another process).
+    ``delay_s``: seconds before each chunk (a model's time per token, for timing tests and
+    benchmarks)."""
 
     def __init__(
         self,
@@ -44,6 +49,7 @@ class ScriptedEngine(Engine):
         context_length: int = 32768,
         model_id: str = "scripted",
         delay_s: float = 0.0,
+        record: str | os.PathLike[str] | None = None,
     ):
         self.outputs = list(outputs)
         self.default_format = default_format
@@ -52,6 +58,7 @@ class ScriptedEngine(Engine):
         self.context_length = context_length
         self.model_id = model_id
         self.delay_s = delay_s
+        self.record = Path(record) if record is not None else None
         self.tokenizer = CharTokenizer()
         self.prompts: list[str | list[int]] = []
         self.constraints: list[Any] = []
@@ -68,6 +75,10 @@ class ScriptedEngine(Engine):
         self._i += 1
         self.prompts.append(prompt)
         self.constraints.append(constraint)
+        if self.record is not None:
+            text = prompt if isinstance(prompt, str) else self.tokenizer.decode(prompt)
+            with self.record.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"prompt": text}, ensure_ascii=False) + "\n")
         n_prompt = self.count_tokens(prompt)
         if n_prompt > self.context_length:
             raise ContextLengthError(f"prompt has {n_prompt} tokens, context is {self.context_length}")
@@ -91,3 +102,29 @@ class ScriptedEngine(Engine):
                 )
             else:
                 yield Chunk(p)
+
+
+#: the keys a script file may set besides ``outputs`` (:func:`scripted_from_file`)
+SCRIPT_KEYS = ("default_format", "chunk_size", "cycle", "context_length", "model_id", "delay_s", "record")
+
+
+def scripted_from_file(path: str | os.PathLike[str], n_ctx: int | None = None) -> ScriptedEngine:
+    """The :class:`ScriptedEngine` a JSON script file describes: ``{"outputs": [...]}`` and any of
+    :data:`SCRIPT_KEYS` (``record`` relative to the file's folder). This is ``--engine scripted
+    --model FILE``: the CLI replays a script, with no model (tests, demos)."""
+    p = Path(path)
+    try:
+        spec = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise EngineError(f"cannot read the script {p}: {e}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("outputs"), list):
+        raise EngineError(f'{p}: a script is a JSON object with an "outputs" list of strings')
+    unknown = set(spec) - {"outputs", *SCRIPT_KEYS}
+    if unknown:
+        raise EngineError(f"{p}: unknown script keys {sorted(unknown)}; use {', '.join(SCRIPT_KEYS)}")
+    kw = {k: spec[k] for k in SCRIPT_KEYS if k in spec}
+    if "record" in kw:
+        kw["record"] = p.parent / kw["record"]
+    if n_ctx:
+        kw["context_length"] = n_ctx
+    return ScriptedEngine([str(o) for o in spec["outputs"]], **kw)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -41,6 +41,11 @@ from .relevance import filter_relevant, relevance_applies
 from .response_format import parse_response_format, with_response_instruction
 
 log = logging.getLogger("calltune.turn")
+
+#: ``on_phase(name, data)``: work of a turn that streams nothing, as it starts and ends; today
+#: ("relevance", {"state": "start", "functions": [...]}) and ("relevance", {"state": "end",
+#: "dropped": [...]})
+PhaseHook = Callable[[str, dict[str, Any]], None]
 
 
 class PromptError(CalltuneError, ValueError):
@@ -256,8 +261,10 @@ class Turn:
         *,
         explicit_max_tokens: bool = False,
         plan: TurnPlan | None = None,
+        on_phase: PhaseHook | None = None,
     ) -> Iterator[Delta | TurnResult]:
-        """Delta events, then the :class:`TurnResult` (always the last item)."""
+        """Delta events, then the :class:`TurnResult` (always the last item); ``on_phase`` is told
+        when the relevance check starts and ends (:data:`PhaseHook`)."""
         s = self.settings
         t0 = time.perf_counter()
         params = params or SamplingParams()
@@ -346,9 +353,15 @@ class Turn:
 
         # 3. does each called function fit the request?
         if not redo and calls and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
+            judged = list(dict.fromkeys(c.name for c in calls if c.name not in s.relevance_exempt))
+            tell = on_phase if judged else None
+            if tell is not None:
+                tell("relevance", {"state": "start", "functions": judged})
             kept, dropped, verdicts = filter_relevant(
                 self.engine, self.format, last_user_text(messages), plan.offered, calls, s.relevance_exempt
             )
+            if tell is not None:
+                tell("relevance", {"state": "end", "dropped": dropped})
             result.relevance = [v.to_dict() for v in verdicts]
             gen.attempt.relevance = result.relevance
             result.dropped = dropped

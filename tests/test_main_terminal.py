@@ -1,0 +1,142 @@
+"""``calltune chat`` and ``calltune run`` in a real terminal (a PTY driven by pexpect), on a
+scripted engine (``--engine scripted -m script.json``): the status line, Ctrl-C, printing once."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+from calltune.testing import hermes_call  # noqa: E402
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+TOOLS = '''
+import time
+from typing import Annotated
+from calltune import tool
+
+@tool
+def lookup_population(city: Annotated[str, "The city's name"]) -> dict:
+    """Look up how many people live in a city."""
+    time.sleep(1.0)
+    return {"city": city, "population": 709000, "source": "a census table " * 12}
+'''
+STORY = "Once upon a time there was a very long story. " * 40
+
+
+def _spawn(tmp_path: Path, outputs: list[str], *args: str, columns: int = 100) -> pexpect.spawn:
+    (tmp_path / "tools.py").write_text(TOOLS)
+    script = {"outputs": outputs, "delay_s": 0.03, "record": "prompts.jsonl"}
+    (tmp_path / "script.json").write_text(json.dumps(script))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
+    env.pop("NO_COLOR", None)
+    argv = ["-m", "calltune.cli", *args, "--engine", "scripted", "-m", "script.json", "-t", "tools.py"]
+    child = pexpect.spawn(
+        sys.executable,
+        [*argv, "--no-continue"],
+        cwd=str(tmp_path),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, columns),
+    )
+    child.logfile_read = io.StringIO()  # everything it wrote
+    return child
+
+
+def _screen(child: pexpect.spawn) -> str:
+    return ANSI.sub("", child.logfile_read.getvalue()).replace("\r", "")
+
+
+def _prompts(tmp_path: Path) -> list[str]:
+    lines = (tmp_path / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["prompt"] for line in lines]
+
+
+def test_chat_shows_status_stops_on_ctrl_c_and_keeps_the_history(tmp_path: Path) -> None:
+    call = hermes_call("lookup_population", {"city": "Oslo"})
+    outputs = [call, "yes", "About 709,000 people live in Oslo.", STORY, "You are welcome."]
+    child = _spawn(tmp_path, outputs, "chat")
+    try:
+        child.expect("you> ")
+        child.sendline("How many people live in Oslo?")
+        child.expect("checking that lookup_population fits the question")  # the relevance check
+        child.expect("→ call")
+        child.expect("running lookup_population")  # the tool's one second
+        child.expect("About 709,000 people live in Oslo.")
+        child.expect("you> ")
+
+        child.sendline("Tell me a long story")
+        child.expect("Once upon a time")
+        time.sleep(0.3)
+        child.sendintr()  # mid-answer
+        child.expect("interrupted")
+        child.expect("you> ")
+
+        child.sendline("Thanks")
+        child.expect("You are welcome.")
+        child.expect("you> ")
+        child.sendintr()  # a Ctrl-C at the empty prompt: a hint
+        child.expect("Ctrl-C again to quit")
+        child.sendintr()  # the second one quits
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    turns = _screen(child).split("you> ")
+    assert turns[1].count("About 709,000 people live in Oslo.") == 1  # the answer, once
+    assert "Once upon a time" in turns[2] and STORY.strip() not in turns[2]  # it stopped writing
+    prompts = _prompts(tmp_path)
+    assert len(prompts) == 5  # call, relevance check, answer, the interrupted story, thanks
+    last = prompts[-1]
+    # the earlier turn is in the next question's prompt; the interrupted one is not
+    assert "How many people live in Oslo?" in last and '"population": 709000' in last
+    assert "About 709,000 people live in Oslo." in last
+    assert "Tell me a long story" not in last and "Once upon a time" not in last
+    assert "Thanks<|im_end|>" in last
+
+
+def test_ctrl_c_with_text_typed_clears_the_line(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, ["Hello."], "chat")
+    try:
+        child.expect("you> ")
+        child.send("half a question")
+        time.sleep(0.2)
+        child.sendintr()  # clears the line, does not count toward quitting
+        child.expect("you> ")
+        child.sendintr()
+        child.expect("Ctrl-C again to quit")
+        child.sendline("/exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert not (tmp_path / "prompts.jsonl").exists()  # nothing was asked
+
+
+def test_run_prints_the_answer_once_and_json_observations_unwrapped(tmp_path: Path) -> None:
+    call = hermes_call("lookup_population", {"city": "Oslo"})
+    answer = "About 709,000 people live in Oslo."
+    child = _spawn(tmp_path, [call, "yes", answer], "run", "How many people live in Oslo?", columns=60)
+    try:
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    screen = _screen(child)
+    assert screen.count(answer) == 1 and "answer" not in screen.replace(answer, "")  # no panel
+    assert "running lookup_population" in screen
+    lines = screen.split("\n")
+    source = next(i for i, line in enumerate(lines) if '"source":' in line)
+    # the long value is cut at the terminal's width with an ellipsis, not wrapped onto the next line
+    assert lines[source].endswith("…") and len(lines[source]) <= 60
+    assert lines[source + 1].strip() == "}"
+    assert any(line.strip() == '"population": 709000,' for line in lines)
