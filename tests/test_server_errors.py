@@ -132,6 +132,34 @@ def test_tool_message_without_matching_call(server) -> None:
     assert "wizard" in exc.value.body["message"]
 
 
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+
+
+def test_an_image_part_is_a_400_not_silently_dropped(server) -> None:
+    client, srv = server
+    content = [{"type": "text", "text": "What is in this picture?"}, IMAGE]
+    err = _check(
+        post(srv, {"messages": [{"role": "user", "content": content}]}),
+        400,
+        param="messages.[0].content.[1].type",
+        code="unsupported_content_type",
+    )
+    assert "images are not supported by this model" in err["message"] and "image_url" in err["message"]
+    with pytest.raises(openai.BadRequestError) as exc:  # the OpenAI client gets it as a BadRequestError
+        client.chat.completions.create(
+            model="m",
+            messages=[*USER, {"role": "assistant", "content": "ok"}, {"role": "user", "content": [IMAGE]}],
+        )
+    assert exc.value.body["param"] == "messages.[2].content.[0].type"
+    audio = {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}
+    err = _check(post(srv, {"messages": [{"role": "user", "content": [audio]}]}), 400)
+    assert "audio inputs are not supported" in err["message"]
+    # text parts are still read, and the server still answers
+    text_only = [{"type": "text", "text": "hi"}, {"type": "text", "text": " there"}]
+    r = post(srv, {"messages": [{"role": "user", "content": text_only}]})
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "ok"
+
+
 def test_oversized_body(server) -> None:
     _, srv = server
     r = post(srv, {"model": "m", "messages": [{"role": "user", "content": "x" * 30_000}]})

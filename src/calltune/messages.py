@@ -12,19 +12,49 @@ from .types import new_call_id
 class MessageError(CalltuneError, ValueError):
     """A message list that breaks the OpenAI schema or the role-order rules."""
 
+    #: the request field an API error names (OpenAI's ``param``), and its ``code``
+    param: str = "messages"
+    code: str = "invalid_messages"
 
-def _content_text(content: Any) -> str:
+
+class UnsupportedContentError(MessageError):
+    """A content part the models calltune serves cannot read: an image, audio, a file (they read
+    text only). Dropping it would answer a question the user did not ask."""
+
+    code = "unsupported_content_type"
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+#: what a content part that is not text is, in an error message
+_PART_KINDS = {"image_url": "images", "input_audio": "audio inputs", "file": "files"}
+
+
+def _content_text(content: Any, index: int = 0) -> str:
+    """The text of a message's ``content``; a part that is not text raises
+    :class:`UnsupportedContentError` (``index``: the message's place, for the error)."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # OpenAI content parts
         parts = []
-        for p in content:
-            if isinstance(p, dict) and p.get("type") == "text":
-                parts.append(str(p.get("text", "")))
-            elif isinstance(p, str):
+        for j, p in enumerate(content):
+            if isinstance(p, str):
                 parts.append(p)
+                continue
+            kind = p.get("type") if isinstance(p, dict) else None
+            if kind == "text":
+                parts.append(str(p.get("text", "")))
+                continue
+            what = _PART_KINDS.get(str(kind), f"content parts of type {kind!r}")
+            raise UnsupportedContentError(
+                f"Invalid content type {kind!r} in messages[{index}].content[{j}]: {what} are not supported "
+                "by this model, which reads text only.",
+                param=f"messages.[{index}].content.[{j}].type",
+            )
         return "".join(parts)
     return json.dumps(content, ensure_ascii=False)
 
@@ -35,8 +65,9 @@ def normalize_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     - ``function`` (legacy) and ``observation`` (ChatGLM3) roles become ``tool``;
       a tool message without ``tool_call_id`` is matched to the oldest unanswered call.
     - a legacy assistant ``function_call`` becomes ``tool_calls``.
-    - content parts are flattened to text; tool-call ``arguments`` become JSON strings.
-    Raises :class:`MessageError` on unknown roles or a tool result with no call to answer.
+    - text content parts are flattened to text; tool-call ``arguments`` become JSON strings.
+    Raises :class:`MessageError` on unknown roles or a tool result with no call to answer, and
+    :class:`UnsupportedContentError` on a part that is not text (an image, audio, a file).
     """
     out: list[dict[str, Any]] = []
     pending: list[tuple[str, str]] = []  # (id, name) of calls not yet answered
@@ -47,10 +78,10 @@ def normalize_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if role == "developer":
             role = "system"
         if role in ("system", "user"):
-            out.append({"role": role, "content": _content_text(m.get("content"))})
+            out.append({"role": role, "content": _content_text(m.get("content"), i)})
             pending = []
         elif role == "assistant":
-            msg: dict[str, Any] = {"role": "assistant", "content": _content_text(m.get("content"))}
+            msg: dict[str, Any] = {"role": "assistant", "content": _content_text(m.get("content"), i)}
             calls = []
             raw_calls = list(m.get("tool_calls") or [])
             if m.get("function_call"):
@@ -95,7 +126,7 @@ def normalize_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "role": "tool",
-                    "content": _content_text(m.get("content")),
+                    "content": _content_text(m.get("content"), i),
                     "tool_call_id": cid,
                     "name": name,
                 }

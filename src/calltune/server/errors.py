@@ -18,8 +18,8 @@ def api_error(exc: CalltuneError, *, choice_param: str = "tool_choice") -> APIEr
         return APIError(msg, param="messages", code="context_length_exceeded")
     if isinstance(exc, EngineError):
         return APIError(msg, status=500, type="server_error", code="engine_error")
-    if isinstance(exc, MessageError):
-        return APIError(msg, param="messages", code="invalid_messages")
+    if isinstance(exc, MessageError):  # UnsupportedContentError names the content part
+        return APIError(msg, param=exc.param, code=exc.code)
     if isinstance(exc, PromptError):
         return APIError(msg, param="messages")
     if isinstance(exc, ResponseFormatError):
