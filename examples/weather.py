@@ -1,7 +1,7 @@
 """A weather tool for demos and tests: deterministic fake readings, no network.
 
 calltune tools show examples/weather.py
-calltune tools call examples/weather.py get_current_weather '{"location": "Boston"}'
+calltune tools call get_current_weather '{"location": "Boston"}' -t examples/weather.py
 """
 
 from __future__ import annotations

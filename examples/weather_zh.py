@@ -6,7 +6,7 @@ reliably, while the name and the descriptions carry the language. (Chinese param
 names work too — Python accepts ``def f(城市: str)`` and calltune handles it; see
 tests/test_tools_toolbox.py::test_chinese_tool_name_end_to_end.)
 
-    calltune tools call examples/weather_zh.py 查询天气 '{"city": "北京"}'
+    calltune tools call 查询天气 '{"city": "北京"}' -t examples/weather_zh.py
 """
 
 from __future__ import annotations

@@ -31,11 +31,13 @@ def test_models_lists_both_with_paths(
     monkeypatch.setenv("COLUMNS", "250")
     monkeypatch.setattr(models, "default_parts_installed", lambda: True)
     monkeypatch.setattr(models, "gemma_installed", lambda: False)
-    res = CliRunner().invoke(app, ["models"])
-    assert res.exit_code == 0, res.output
-    lines = [ln for ln in res.output.splitlines() if "default" in ln or "gemma-270m" in ln]
-    assert "yes" in lines[0] and str(tmp_path / "models" / models.DEFAULT_MODEL_FILE) in lines[0]
-    assert "no" in lines[1] and models.GEMMA_MODEL_FILE in lines[1]
+    for args in (["models"], ["models", "list"]):  # the help names both
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        lines = [ln for ln in res.output.splitlines() if "default" in ln or "gemma-270m" in ln]
+        assert "yes" in lines[0] and str(tmp_path / "models" / models.DEFAULT_MODEL_FILE) in lines[0]
+        assert "no" in lines[1] and models.GEMMA_MODEL_FILE in lines[1]
+    assert "models list" in CliRunner().invoke(app, ["models", "--help"]).output
 
 
 def test_models_path_missing_gives_clear_error(

