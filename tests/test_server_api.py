@@ -326,8 +326,14 @@ def test_playground_is_served() -> None:
     with served(["x"]) as (_, _c, srv):
         page = httpx.get(srv.base_url + "/")
         js = httpx.get(srv.base_url + "/static/app.js")
+        icons = [httpx.get(srv.base_url + p) for p in ("/static/favicon.svg", "/favicon.ico")]
     assert page.status_code == 200 and "calltune playground" in page.text
     assert js.status_code == 200 and "/v1/chat/completions" in js.text
+    # the page names its icon, and the browser's own /favicon.ico is no 404
+    assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+    for icon in icons:
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.text.startswith("<svg")
 
 
 class ConstrainedScriptedEngine(RecordingEngine):
