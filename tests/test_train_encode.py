@@ -74,11 +74,18 @@ def test_markers_are_added_as_special_tokens_and_embeddings_resized():
     ]
     n = len(tok)
     model = tiny_model(n)
+    old = model.get_input_embeddings().weight.detach().clone()
     added = add_format_tokens(tok, "chatglm3", model)
     assert added == ["<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
     assert [tok.convert_tokens_to_ids(m) for m in added] == [n, n + 1, n + 2, n + 3]
-    assert model.get_input_embeddings().weight.shape[0] == n + 4
+    new = model.get_input_embeddings().weight.detach()
+    assert new.shape[0] == n + 4
     assert model.get_output_embeddings().weight.shape[0] == n + 4
+    # mean initialisation, as docs/training.md says (transformers' "multivariate normal" has a
+    # 1e-9 covariance): every new row is the old rows' mean, far closer than their spread
+    mean, spread = old.mean(0), old.std(0).mean()
+    assert (new[:n] == old).all()
+    assert float((new[n:] - mean).abs().max()) < 1e-3 * float(spread)
     assert add_format_tokens(tok, "chatglm3", model) == []  # idempotent
 
 

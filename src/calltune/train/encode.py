@@ -119,7 +119,8 @@ def missing_special_tokens(tokenizer: Any, format: Any) -> list[str]:
 
 def add_format_tokens(tokenizer: Any, format: Any, model: Any | None = None) -> list[str]:
     """Add the format's missing role markers to a transformers tokenizer as special tokens
-    and resize ``model``'s embeddings (new rows = mean of the old ones). Returns what was added."""
+    and resize ``model``'s embeddings (``mean_resizing=True``: new rows = the mean of the old ones,
+    give or take transformers' 1e-9-covariance noise). Returns what was added."""
     hf = _hf_tokenizer(tokenizer)
     missing = missing_special_tokens(hf if hf is not None else tokenizer, format)
     if not missing:
