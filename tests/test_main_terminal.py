@@ -140,3 +140,31 @@ def test_run_prints_the_answer_once_and_json_observations_unwrapped(tmp_path: Pa
     assert lines[source].endswith("…") and len(lines[source]) <= 60
     assert lines[source + 1].strip() == "}"
     assert any(line.strip() == '"population": 709000,' for line in lines)
+
+
+def test_ctrl_c_while_the_code_interpreter_runs_interrupts_the_cell(tmp_path: Path) -> None:
+    pytest.importorskip("ipykernel")
+    slow = hermes_call("python", {"code": "import time\ntime.sleep(60)"})
+    quick = hermes_call("python", {"code": "print('still here')"})
+    outputs = [slow, quick, "The kernel still works."]
+    child = _spawn(tmp_path, outputs, "chat", "-b", "python", "--out-dir", "files")
+    try:
+        child.expect("you> ")
+        child.sendline("Sleep for a minute")
+        child.expect("running python")
+        time.sleep(2)  # the kernel starts (the cell may be running or still waiting for it)
+        child.sendintr()
+        child.expect("interrupted")
+        child.expect("you> ")
+        t0 = time.monotonic()
+        child.sendline("Are you still there?")
+        # the next cell runs at once in the same kernel: the sleeping one was interrupted
+        child.expect(r"← python: (\x1b\[[0-9;]*m)*still here")  # its result, not the call's echo
+        assert time.monotonic() - t0 < 12  # not after the cell's 30 s timeout
+        child.expect("The kernel still works.")
+        child.expect("you> ")
+        child.sendline("/exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0

@@ -86,21 +86,29 @@ def test_without_out_dir_nothing_is_copied(tmp_path: Path) -> None:
         assert r.to_observation() == f"[image saved: {sb.sandbox_dir}/figure_1.png]"
 
 
-def test_interrupt_stops_the_running_cell(tmp_path: Path) -> None:
+def test_interrupt_stops_the_running_cell_and_the_ones_waiting(tmp_path: Path) -> None:
     with Sandbox(timeout=60) as sb:
         assert sb.run("x = 1").ok
-        assert sb.interrupt() is False  # no cell is running
-        got: list = []
-        t = threading.Thread(target=lambda: got.append(sb.run("import time\ntime.sleep(50)")))
-        t.start()
-        deadline = time.monotonic() + 20
-        while not sb.interrupt():
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        t.join(15)
-        assert not t.is_alive()
-        assert "KeyboardInterrupt" in (got[0].error or "")
-        assert sb.run("x + 1").text == "2\n"  # the kernel and its state survive
+        assert sb.interrupt() is False  # nothing runs
+        got: dict = {}
+
+        def run(key: str, code: str) -> None:
+            got[key] = sb.run(code)
+
+        first = threading.Thread(target=run, args=("first", "import time\ntime.sleep(50)"))
+        first.start()
+        time.sleep(2)  # the cell is running
+        second = threading.Thread(target=run, args=("second", "x = 99"))
+        second.start()  # waits for the first
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        assert sb.interrupt() is True
+        first.join(15)
+        second.join(15)
+        assert time.monotonic() - t0 < 15
+        assert "KeyboardInterrupt" in (got["first"].error or "") and "time.sleep" in got["first"].error
+        assert got["second"].error == "KeyboardInterrupt: interrupted before the cell started"
+        assert sb.run("x + 1").text == "2\n"  # the waiting cell never ran; the kernel lives on
 
 
 def test_uploads_are_described_by_their_real_type() -> None:

@@ -99,6 +99,10 @@ class Sandbox:
         self._outputs = OutputCopier(self._workspace, out_dir) if out_dir is not None else None
         self._plan: IsolationPlan | None = None
         self._closed = False
+        # what interrupt() may stop: runs are numbered as they are asked for; a run not started
+        # when interrupt() comes (waiting for the kernel or for the cell before it) never starts
+        self._calls = threading.Lock()
+        self._asked = self._done = self._cancel_upto = 0
         self._running = False
         self.restarts = 0
 
@@ -227,17 +231,29 @@ class Sandbox:
 
     def interrupt(self) -> bool:
         """Interrupt the cell running now (a ``KeyboardInterrupt`` inside it; :meth:`run` then
-        returns its result as usual). False when no cell is running."""
-        if not self._running or not self._kernel.alive():
-            return False
-        self._kernel.interrupt()
-        return True
+        returns its result as usual); runs asked for and not started yet return at once with a
+        ``KeyboardInterrupt`` error. False when there was nothing to interrupt."""
+        with self._calls:
+            self._cancel_upto = self._asked
+            if self._running and self._kernel.alive():
+                self._kernel.interrupt()
+            return self._asked > self._done
 
     # ------------------------------------------------------------------ running code
     def run(self, code: str, timeout: float | None = None) -> CellResult:
         """Run one cell; state persists across calls. Never raises for problems in the code."""
         if not isinstance(code, str):
             raise TypeError(f"code must be a str, got {type(code).__name__}")
+        with self._calls:
+            self._asked += 1
+            ticket = self._asked
+        try:
+            return self._run(code, timeout, ticket)
+        finally:
+            with self._calls:
+                self._done += 1
+
+    def _run(self, code: str, timeout: float | None, ticket: int) -> CellResult:
         with self._lock:
             self.start()
             res = CellResult()
@@ -249,7 +265,11 @@ class Sandbox:
             t0 = time.monotonic()
             before = self._images.snapshot()
             written = self._outputs.snapshot() if self._outputs is not None else {}
-            self._running = True
+            with self._calls:
+                self._running = ticket > self._cancel_upto
+            if not self._running:
+                res.error = "KeyboardInterrupt: interrupted before the cell started"
+                return res
             try:
                 self._channels.run_cell(
                     code,
