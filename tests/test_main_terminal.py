@@ -3,12 +3,14 @@ scripted engine (``--engine scripted -m script.json``): the status line, Ctrl-C,
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,19 @@ def _spawn(tmp_path: Path, outputs: list[str], *args: str, columns: int = 100) -
     return child
 
 
+@contextlib.contextmanager
+def _chat(tmp_path: Path, outputs: list[str], *args: str) -> Iterator[pexpect.spawn]:
+    """``calltune chat`` at its first prompt; it must have quit (status 0) when the block ends."""
+    child = _spawn(tmp_path, outputs, "chat", *args)
+    try:
+        child.expect("you> ")
+        yield child
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+
 def _screen(child: pexpect.spawn) -> str:
     return ANSI.sub("", child.logfile_read.getvalue()).replace("\r", "")
 
@@ -64,9 +79,7 @@ def _prompts(tmp_path: Path) -> list[str]:
 def test_chat_shows_status_stops_on_ctrl_c_and_keeps_the_history(tmp_path: Path) -> None:
     call = hermes_call("lookup_population", {"city": "Oslo"})
     outputs = [call, "yes", "About 709,000 people live in Oslo.", STORY, "You are welcome."]
-    child = _spawn(tmp_path, outputs, "chat")
-    try:
-        child.expect("you> ")
+    with _chat(tmp_path, outputs) as child:
         child.sendline("How many people live in Oslo?")
         child.expect("checking that lookup_population fits the question")  # the relevance check
         child.expect("→ call")
@@ -87,10 +100,6 @@ def test_chat_shows_status_stops_on_ctrl_c_and_keeps_the_history(tmp_path: Path)
         child.sendintr()  # a Ctrl-C at the empty prompt: a hint
         child.expect("Ctrl-C again to quit")
         child.sendintr()  # the second one quits
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
     turns = _screen(child).split("you> ")
     assert turns[1].count("About 709,000 people live in Oslo.") == 1  # the answer, once
     assert "Once upon a time" in turns[2] and STORY.strip() not in turns[2]  # it stopped writing
@@ -105,9 +114,7 @@ def test_chat_shows_status_stops_on_ctrl_c_and_keeps_the_history(tmp_path: Path)
 
 
 def test_ctrl_c_with_text_typed_clears_the_line(tmp_path: Path) -> None:
-    child = _spawn(tmp_path, ["Hello."], "chat")
-    try:
-        child.expect("you> ")
+    with _chat(tmp_path, ["Hello."]) as child:
         child.send("half a question")
         time.sleep(0.2)
         child.sendintr()  # clears the line, does not count toward quitting
@@ -115,10 +122,6 @@ def test_ctrl_c_with_text_typed_clears_the_line(tmp_path: Path) -> None:
         child.sendintr()
         child.expect("Ctrl-C again to quit")
         child.sendline("/exit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
     assert not (tmp_path / "prompts.jsonl").exists()  # nothing was asked
 
 
@@ -147,9 +150,7 @@ def test_ctrl_c_while_the_code_interpreter_runs_interrupts_the_cell(tmp_path: Pa
     slow = hermes_call("python", {"code": "import time\ntime.sleep(60)"})
     quick = hermes_call("python", {"code": "print('still here')"})
     outputs = [slow, quick, "The kernel still works."]
-    child = _spawn(tmp_path, outputs, "chat", "-b", "python", "--out-dir", "files")
-    try:
-        child.expect("you> ")
+    with _chat(tmp_path, outputs, "-b", "python", "--out-dir", "files") as child:
         child.sendline("Sleep for a minute")
         child.expect("running python")
         time.sleep(2)  # the kernel starts (the cell may be running or still waiting for it)
@@ -164,7 +165,3 @@ def test_ctrl_c_while_the_code_interpreter_runs_interrupts_the_cell(tmp_path: Pa
         child.expect("The kernel still works.")
         child.expect("you> ")
         child.sendline("/exit")
-        child.expect(pexpect.EOF)
-    finally:
-        child.close()
-    assert child.exitstatus == 0
