@@ -31,10 +31,11 @@ from ..errors import CalltuneError
 from ..formats.base import ChatFormat
 from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
 from ..types import Delta, ParseError, ParseResult, ToolCall
+from .answers import ANSWER_NOTE, answer_misses_results
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
 from .grounding import copied_note, ground_calls
-from .history import answered_calls, has_tool_results, key_of, last_user_text
+from .history import answered_calls, has_tool_results, last_user_text, repeats_answered
 from .live import LiveCalls, calls_stream_live
 from .policy import TurnPlan, check_calls, forced_messages, plan_turn
 from .relevance import filter_relevant, relevance_applies
@@ -71,6 +72,9 @@ class TurnSettings:
     #: when a required one is the example copied from the tool's description
     #: (:mod:`calltune.turn.grounding`)
     ground_arguments: bool = True
+    #: after tool results, an answer that is unasked-for code or mentions none of the results'
+    #: values is generated once more, told to answer from them (:mod:`calltune.turn.answers`)
+    check_answers: bool = True
     #: attempts of a required / named turn forced by prompt (no grammar)
     max_attempts: int = 2
     #: completion budget of a turn generated again without tools (None = the turn's own)
@@ -316,9 +320,9 @@ class Turn:
         # 2. calls already answered since the user spoke
         if s.skip_answered_calls and calls:
             answered = answered_calls(_since_last_user(messages))
-            result.repeated = [c for c in calls if key_of(c) in answered]
+            result.repeated = [c for c in calls if repeats_answered(c, answered, plan.offered)]
             if result.repeated:
-                calls = [c for c in calls if key_of(c) not in answered]
+                calls = [c for c in calls if not repeats_answered(c, answered, plan.offered)]
                 if not calls and not errors and not code:
                     redo = "repeated call(s) not executed; next turn without tools"
                 else:
@@ -386,6 +390,22 @@ class Turn:
         ):
             redo = "empty answer; next turn without tools"
 
+        # 4b. an answer that does not use the results
+        answer_note = ""
+        if (
+            not redo
+            and s.check_answers
+            and not calls
+            and not errors
+            and not code
+            and plan.choice != "none"
+            and plan.response_format is None
+        ):
+            why = answer_misses_results(parsed.content, messages, last_user_text(messages))
+            if why:
+                redo = f"{why}; answered again from the results"
+                answer_note = ANSWER_NOTE
+
         if redo:
             notes.append(redo)
             gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
@@ -394,7 +414,13 @@ class Turn:
             if s.answer_max_tokens is not None:
                 answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
             again: _Generation = yield from self._generate(
-                messages, bare, answer_params, False, 0, True, answer=True
+                _with_note(messages, answer_note) if answer_note else messages,
+                bare,
+                answer_params,
+                False,
+                0,
+                True,
+                answer=True,
             )
             attempts.append(again.attempt)
             calls, errors, code = [], [], []

@@ -47,6 +47,42 @@ def answered_calls(messages: Sequence[dict[str, Any]]) -> set[str]:
     return out
 
 
+def repeats_answered(call: ToolCall, answered: set[str], tools: Sequence[dict[str, Any]]) -> bool:
+    """True when ``call`` is an answered call again: the same call, or the same call with optional
+    arguments added (a model that asks again "in celsius" after the result came without a unit
+    is looping, not asking something new — argument grounding may have left the unit out)."""
+    if key_of(call) in answered:
+        return True
+    if not isinstance(call.arguments, dict):
+        return False
+    schema = next(
+        (
+            t["function"].get("parameters") or {}
+            for t in tools
+            if t.get("function", {}).get("name") == call.name
+        ),
+        None,
+    )
+    if schema is None:
+        return False
+    required = set(schema.get("required") or [])
+    prefix = call.name + "\0"
+    for key in answered:
+        if not key.startswith(prefix):
+            continue
+        try:
+            prior = json.loads(key[len(prefix) :])
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(prior, dict):
+            continue
+        extra = set(call.arguments) - set(prior)
+        same = all(k in call.arguments and call.arguments[k] == v for k, v in prior.items())
+        if same and extra and not extra & required:
+            return True
+    return False
+
+
 def has_tool_results(messages: Sequence[dict[str, Any]]) -> bool:
     return any(m.get("role") == "tool" for m in messages)
 

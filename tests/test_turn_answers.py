@@ -1,0 +1,113 @@
+"""Answers that use the results: code nobody asked for, or an answer that mentions none of the
+results' values, is generated once more from the results; a good answer is left alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calltune.engines.base import SamplingParams
+from calltune.formats import get_format
+from calltune.testing import WEATHER, ScriptedEngine
+from calltune.turn import Turn, TurnSettings
+from calltune.turn.answers import answer_misses_results
+
+HISTORY: list[dict[str, Any]] = [
+    {"role": "user", "content": "Weather in Boston and in Tokyo?"},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": "a",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Boston"}'},
+            },
+            {
+                "id": "b",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Tokyo"}'},
+            },
+        ],
+    },
+    {"role": "tool", "tool_call_id": "a", "content": '{"city": "Boston", "temperature_c": 7, "sky": "rain"}'},
+    {
+        "role": "tool",
+        "tool_call_id": "b",
+        "content": '{"city": "Tokyo", "temperature_c": 18, "sky": "clear"}',
+    },
+]
+CODE_ANSWER = (
+    "Here is how:\n```python\nimport requests\nrequests.get(url, params={'appid': 'YOUR_API_KEY'})\n```"
+)
+
+
+def test_which_answers_miss_the_results() -> None:
+    user = HISTORY[0]["content"]
+    assert answer_misses_results("Boston: 7 °C and rain; Tokyo: 18 °C, clear.", HISTORY, user) is None
+    assert "code" in answer_misses_results(CODE_ANSWER, HISTORY, user)
+    assert "numbers" in answer_misses_results("It is 15 °C in Boston and 25 °C in Tokyo.", HISTORY, user)
+    assert answer_misses_results("Rainy in Boston, clear in Tokyo.", HISTORY, user) is None
+    # code the user asked for is an answer
+    assert answer_misses_results(CODE_ANSWER, HISTORY, "Write Python code for the weather in Boston") is None
+    # nothing to check: no results since the user spoke, or only errors
+    assert answer_misses_results("Hello!", [{"role": "user", "content": "hi"}], "hi") is None
+    errs = [*HISTORY[:2], {"role": "tool", "content": "Error: tool 'get_weather' timed out"}]
+    assert answer_misses_results("Sorry, the weather service did not answer.", errs, user) is None
+
+
+def _turn(outputs: list[str], **kw: Any) -> tuple[Turn, ScriptedEngine]:
+    eng = ScriptedEngine(outputs)
+    s = TurnSettings(check_relevance=False, continue_calls=False, ground_arguments=False, **kw)
+    return Turn(eng, get_format("hermes"), s), eng
+
+
+def _text(eng: ScriptedEngine, i: int) -> str:
+    p = eng.prompts[i]
+    return p if isinstance(p, str) else eng.tokenizer.decode(p)
+
+
+def test_an_answer_past_the_results_is_generated_again_from_them() -> None:
+    turn, eng = _turn([CODE_ANSWER, "Boston has 7 °C and rain, Tokyo 18 °C and clear skies."])
+    r = turn.run(HISTORY, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert r.content.startswith("Boston has 7")
+    assert len(r.attempts) == 2 and "answered again from the results" in r.attempts[0].note
+    assert "answer my question from the tool results above" in _text(eng, 1)
+    assert "answer my question from the tool results above" not in _text(eng, 0)
+
+
+def test_a_good_answer_is_left_alone_and_the_check_can_be_off() -> None:
+    turn, eng = _turn(["Boston: 7 °C, rain. Tokyo: 18 °C, clear."])
+    r = turn.run(HISTORY, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert len(r.attempts) == 1 and len(eng.prompts) == 1
+    turn, eng = _turn([CODE_ANSWER], check_answers=False)
+    r = turn.run(HISTORY, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert r.content == CODE_ANSWER and len(eng.prompts) == 1
+
+
+def test_the_same_call_with_optional_arguments_added_is_a_repeat() -> None:
+    from calltune.testing import hermes_call
+
+    msgs = [
+        {"role": "user", "content": "Weather in Boston?"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {
+                    "id": "a",
+                    "type": "function",
+                    "function": {"name": "get_current_weather", "arguments": '{"location": "Boston"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "a", "content": '{"temperature": 22, "unit": "celsius"}'},
+    ]
+    again = hermes_call("get_current_weather", {"location": "Boston", "unit": "celsius"})
+    turn, eng = _turn([again, "It is 22 °C in Boston."])
+    r = turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert not r.calls and r.content == "It is 22 °C in Boston."
+    assert [c.arguments for c in r.repeated] == [{"location": "Boston", "unit": "celsius"}]
+    # a different city is a new call
+    turn, _ = _turn([hermes_call("get_current_weather", {"location": "Tokyo"})])
+    r = turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert [c.arguments for c in r.calls] == [{"location": "Tokyo"}]
