@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
-OUT=${OUT:-runs/bfcl-full}
+OUT=${OUT:-bench/results/bfcl_full/run}   # committed as it grows, so a later session resumes it
 python bench/bfcl_compare.py --categories multi_turn --multi-turn-limit "${MT_LIMIT:-10}" --out "$OUT" --publish-as bfcl_full "$@"
 python bench/bfcl_compare.py --categories single_turn --limit "${LIMIT:-30}" --out "$OUT" --publish-as bfcl_full "$@"
 python bench/bfcl_compare.py --report-only --out "$OUT" --publish-as bfcl_full "$@"
