@@ -1,0 +1,1 @@
+"""One module per domain (see :mod:`calltune.datagen.library`)."""
