@@ -422,3 +422,33 @@ def test_relevance_check_in_the_eval_turns_a_misfit_call_into_no_call(data_dir: 
     summary = rescore(out, "calltune", "no-check", "hermes", data_dir=data_dir, keep_dropped=True)
     cats = summary["systems"]["no-check"]["categories"]
     assert cats["irrelevance"]["error_types"] == {"irrelevance_error:decoder_success": 1}
+
+
+def test_fan_out_in_the_eval_and_keep_merged_rescore_recovers_the_run_without_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from calltune.eval.runner import rescore
+
+    cases = load_cases("parallel", None, 0, data_dir)
+    merged = (
+        '<tool_call>\n{"name": "weather_temperature", "arguments": {"city": "Oslo and Rome"}}\n</tool_call>'
+    )
+    system = CalltuneSystem(
+        ScriptedEngine([merged + "<|im_end|>"]),
+        format="hermes",
+        guided=False,
+        name="calltune",
+        check_relevance=False,
+        continue_calls=False,
+    )
+    out = tmp_path / "run"
+    summary = run_bfcl([system], cases, out, progress=False)
+    assert summary["systems"]["calltune"]["categories"]["parallel"]["correct"] == 1
+    rec = load_run(out)["calltune"][0]
+    assert [c["arguments"]["city"] for c in rec["calls"]] == ["Oslo", "Rome"]
+    assert rec["fanned"] == [{"name": "weather_temperature", "params": ["city"], "parts": 2}]
+    summary = rescore(out, "calltune", "calltune-merged", "hermes", data_dir=data_dir, keep_merged=True)
+    cats = summary["systems"]["calltune-merged"]["categories"]
+    assert cats["parallel"]["error_types"] == {"parallel_function_checker_no_order:wrong_count": 1}
+    summary = rescore(out, "calltune", "calltune-again", "hermes", data_dir=data_dir)
+    assert summary["systems"]["calltune-again"]["categories"]["parallel"]["correct"] == 1

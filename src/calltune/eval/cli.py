@@ -284,6 +284,13 @@ def register(app: typer.Typer) -> None:
                 help="Judge the calls without argument grounding (the same run without it).",
             ),
         ] = False,
+        keep_merged: Annotated[
+            bool,
+            typer.Option(
+                "--keep-merged",
+                help="Judge the calls without fan-out (a call joining several values stays one call).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs."""
@@ -300,6 +307,7 @@ def register(app: typer.Typer) -> None:
                 first_round=first_round,
                 keep_dropped=keep_dropped,
                 keep_ungrounded=keep_ungrounded,
+                keep_merged=keep_merged,
             )
         except (FileNotFoundError, ValueError) as e:
             raise fail(e) from None

@@ -32,6 +32,8 @@ class SystemOutput:
     raw_called: str | None = None
     #: arguments the grounding check left out or flagged
     ungrounded: list[dict[str, Any]] = field(default_factory=list)
+    #: calls split into one call per named thing (fan-out)
+    fanned: list[dict[str, Any]] = field(default_factory=list)
 
 
 class System(Protocol):

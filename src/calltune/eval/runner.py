@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..turn.fanout import fan_out
 from ..turn.grounding import ground_calls
+from ..turn.history import last_user_text
 from .bfcl_checker import check_case
 from .bfcl_data import BfclCase
 from .convert import bfcl_to_tools, map_calls_back
@@ -115,6 +117,7 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
         **({"relevance": out.relevance, "dropped": out.dropped} if out.relevance else {}),
         **({"raw_called": out.raw_called} if out.raw_called is not None else {}),
         **({"ungrounded": out.ungrounded} if out.ungrounded else {}),
+        **({"fanned": out.fanned} if out.fanned else {}),
     }
 
 
@@ -305,6 +308,7 @@ def rescore(
     first_round: bool = False,
     keep_dropped: bool = False,
     keep_ungrounded: bool = False,
+    keep_merged: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
@@ -317,7 +321,8 @@ def rescore(
     run without the relevance check. Argument grounding is applied to the re-parsed calls as
     the turn applies it (it needs no generation); ``keep_ungrounded`` judges them without it,
     i.e. the same run without grounding (a required value the turn generated again for
-    stays as generated).
+    stays as generated). Fan-out (one call per thing a single-valued argument joins) is
+    applied with grounding, as the turn applies it; ``keep_merged`` judges without it.
     Returns the run's summary (all systems of the directory)."""
 
     from .bfcl_data import load_category
@@ -355,10 +360,13 @@ def rescore(
             dropped = set() if keep_dropped else set(old.get("dropped") or [])
             if dropped:  # what the relevance check dropped stays dropped
                 parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
+            fanned: list[dict[str, Any]] = []
             if not keep_ungrounded:
-                parsed.tool_calls, _ = ground_calls(
-                    parsed.tool_calls, merge_consecutive(case.messages), tools
-                )
+                messages = merge_consecutive(case.messages)
+                parsed.tool_calls, _ = ground_calls(parsed.tool_calls, messages, tools)
+                if not keep_merged:
+                    parsed.tool_calls, split = fan_out(parsed.tool_calls, last_user_text(messages), tools)
+                    fanned = [f.to_dict() for f in split]
             out = SystemOutput(
                 raw=raw,
                 calls=list(parsed.tool_calls),
@@ -369,6 +377,7 @@ def rescore(
                 latency_s=float(old.get("latency_s") or 0.0),
                 finish_reason=str(old.get("finish_reason") or "stop"),
                 guided=bool(old.get("guided")),
+                fanned=fanned,
             )
             rec = judge(case, out, name_map)
             rec["system"] = target

@@ -113,6 +113,7 @@ class CalltuneSystem:
             dropped=r.dropped,
             raw_called=r.raw_called,
             ungrounded=r.ungrounded,
+            fanned=r.fanned,
         )
 
     def converse(

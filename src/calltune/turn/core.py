@@ -34,6 +34,7 @@ from ..types import Delta, ParseError, ParseResult, ToolCall
 from .answers import ANSWER_NOTE, answer_misses_results
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
+from .fanout import fan_out, fanned_note
 from .grounding import copied_note, ground_calls
 from .history import answered_calls, has_tool_results, last_user_text, repeats_answered
 from .live import LiveCalls, calls_stream_live
@@ -72,6 +73,10 @@ class TurnSettings:
     #: when a required one is the example copied from the tool's description
     #: (:mod:`calltune.turn.grounding`)
     ground_arguments: bool = True
+    #: with ``ground_arguments``: split a call whose single-valued string argument joins several
+    #: things the user named ("Egypt and Turkey") into one call each, when the turn may call in
+    #: parallel (:mod:`calltune.turn.fanout`)
+    fan_out: bool = True
     #: after tool results, an answer that is unasked-for code or mentions none of the results'
     #: values is generated once more, told to answer from them (:mod:`calltune.turn.answers`)
     check_answers: bool = True
@@ -145,6 +150,8 @@ class TurnResult:
     reasoning: str = ""
     #: arguments the grounding check left out ("dropped") or flagged ("copied")
     ungrounded: list[dict[str, Any]] = field(default_factory=list)
+    #: calls split into one call per named thing (:mod:`calltune.turn.fanout`)
+    fanned: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def raw(self) -> str:
@@ -354,6 +361,13 @@ class Turn:
                     "ungrounded optional argument(s) left out: "
                     + ", ".join(f"{u.name}.{u.param}" for u in dropped_args)
                 )
+
+        # 2c. one call naming several things in a single-valued argument: one call each
+        if not redo and calls and s.ground_arguments and s.fan_out and plan.parallel:
+            calls, fanned = fan_out(calls, last_user_text(messages), plan.offered)
+            if fanned:
+                result.fanned = [f.to_dict() for f in fanned]
+                notes.append(fanned_note(fanned))
 
         # 3. does each called function fit the request?
         if not redo and calls and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
