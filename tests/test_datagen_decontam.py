@@ -188,3 +188,25 @@ def test_index_build_and_1000_checks_timing(planted):
     )
     assert scores[-1] == (1.0, cid)
     assert max(s for s, _ in scores[:-1]) < 0.2
+
+
+def test_cli_exits_non_zero_on_a_planted_question(tmp_path, planted):
+    from typer.testing import CliRunner
+
+    from calltune.cli import app
+    from calltune.train.data import write_samples
+
+    cid, text = planted
+    bad = tmp_path / "bad.jsonl"
+    write_samples(bad, [_sample(UNRELATED), _sample(text)])
+    runner = CliRunner()
+    r = runner.invoke(app, ["data", "decontam", str(bad), "--json"])
+    assert r.exit_code == 1, r.output
+    rep = json.loads(r.stdout)
+    assert rep["max_case"]["bfcl_id"] == cid and rep["max_case"]["record"] == f"{bad}:2"
+    table = runner.invoke(app, ["data", "decontam", str(tmp_path), "--threshold", "0.9"])
+    assert table.exit_code == 1 and cid in table.stdout and "overlap above 0.9" in table.stdout
+    good = tmp_path / "good" / "ok.jsonl"
+    write_samples(good, [_sample(UNRELATED)])
+    assert runner.invoke(app, ["data", "decontam", str(good)]).exit_code == 0
+    assert runner.invoke(app, ["data", "decontam", str(tmp_path / "missing.jsonl")]).exit_code == 2
