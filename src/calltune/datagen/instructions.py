@@ -1,0 +1,499 @@
+"""Instruction construction: the teacher writes user requests, with their intended calls, for
+sampled tool subsets (AgentTuning's first stage).
+
+One generation writes several requests over one shared tool list, each as a JSON *blueprint*
+(``{"request": ..., "calls": [{"name": ..., "arguments": {...}}]}``), so that the cheap checks
+of the filter stage can compare the trajectory with what the request was written for. Code
+decides everything else: which tools are offered (distractors, near-miss siblings), the
+category, the language, ids and seeds.
+
+Categories (:data:`CATEGORIES`): ``single`` (only the tool it needs is offered), ``choice``
+(the tool among its siblings and distractors), ``parallel`` (independent calls in one turn),
+``sequential`` (a later call needs an earlier result), ``no_fit`` (written for a tool that is
+then *not* offered: only its siblings and distractors are; the right trajectory calls nothing
+and says what it cannot do), ``missing_value`` (a required value is left out: the right move
+is to ask), ``multi_turn`` (a follow-up user turn that builds on the first). ``single``,
+``choice`` and ``no_fit`` share one prompt: they differ only in what is offered.
+
+The teacher's text is read with :mod:`json` (and :func:`ast.literal_eval` for Python-literal
+spellings): never evaluated. A malformed or inconsistent item is a reject with a reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import CalltuneError
+from ..tools import Tool
+from .library import LibraryTool
+from .teacher import Reply, Teacher
+
+CATEGORIES = ("single", "choice", "parallel", "sequential", "no_fit", "missing_value", "multi_turn")
+DEFAULT_MIX: dict[str, float] = {
+    "single": 2.0,
+    "choice": 2.0,
+    "parallel": 1.5,
+    "sequential": 1.5,
+    "no_fit": 1.0,
+    "missing_value": 1.0,
+    "multi_turn": 1.0,
+}
+#: the prompt each category is written with
+PROMPT_KIND = {c: c for c in CATEGORIES} | {"choice": "single", "no_fit": "single"}
+#: a value of a later call that comes from an earlier call's result (sequential blueprints)
+PLACEHOLDER = re.compile(r"^<[^<>]{1,60}>$")
+
+
+class InstructionError(CalltuneError, ValueError):
+    """Settings instruction construction cannot work with (an unknown category, no tools)."""
+
+
+def parse_mix(text: str | None) -> dict[str, float]:
+    """``"single=2,no_fit=1"`` → weights; categories not named keep their default weight."""
+    mix = dict(DEFAULT_MIX)
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if name not in mix or not sep:
+            raise InstructionError(
+                f"--mix: expected category=weight with a category of {', '.join(CATEGORIES)}"
+            )
+        try:
+            mix[name] = float(value)
+        except ValueError:
+            raise InstructionError(f"--mix: {value!r} is not a number") from None
+        if mix[name] < 0:
+            raise InstructionError(f"--mix: the weight of {name} is negative")
+    if not any(mix.values()):
+        raise InstructionError("--mix: every weight is 0")
+    return mix
+
+
+def is_placeholder(value: Any) -> bool:
+    """A blueprint value that stands for an earlier call's result (``"<result>"``)."""
+    return isinstance(value, str) and PLACEHOLDER.match(value) is not None
+
+
+def stable_seed(*parts: Any) -> int:
+    """A seed from ``parts`` that is the same on every run and machine (not Python's ``hash``)."""
+    h = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(h[:4], "big")
+
+
+def is_zh(text: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+@dataclass
+class Instruction:
+    """One user request to run through the agent, and what it was written for."""
+
+    id: str
+    category: str
+    lang: str
+    request: str
+    #: names of the offered tools, in the order the agent sees them
+    tools: list[str]
+    #: the intended calls of every turn ``[{"name", "arguments"}]`` (None: no blueprint, e.g. a
+    #: code-written environment task, which carries its own check)
+    calls: list[dict[str, Any]] | None
+    seed: int
+    group: str
+    followups: list[str] = field(default_factory=list)
+    #: no_fit: the tool the request was written for (not offered); missing_value: the tool
+    target: str | None = None
+    #: missing_value: the required parameter the request leaves out
+    missing: str | None = None
+    env: str | None = None
+    env_seed: int | None = None
+    #: index of a code-written task in ``env.tasks(env_seed, ...)``
+    task: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Instruction:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class Group:
+    """One teacher generation: a category, a language and the tools it writes requests for."""
+
+    id: str
+    index: int
+    category: str
+    lang: str
+    #: the tools the requests are written for (shown to the teacher)
+    focus: list[str]
+    #: tools of other domains, offered as distractors
+    distractors: list[str]
+    seed: int
+    env: str | None = None
+    env_seed: int | None = None
+
+
+# --------------------------------------------------------------------------- the tool pool
+class ToolPool:
+    """The tools requests are written for, by name, with their domains (library, files, MCP)."""
+
+    def __init__(self, tools: Sequence[LibraryTool]):
+        self.by_name: dict[str, LibraryTool] = {}
+        for t in tools:
+            if t.name in self.by_name:
+                raise InstructionError(f"tool {t.name!r} comes from two sources")
+            self.by_name[t.name] = t
+        self.domains: dict[str, list[str]] = {}
+        for t in tools:
+            self.domains.setdefault(t.domain, []).append(t.name)
+
+    def __len__(self) -> int:
+        return len(self.by_name)
+
+    def tool(self, name: str) -> Tool:
+        return self.by_name[name].tool
+
+    def specs(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        return [self.by_name[n].tool.spec() for n in names]
+
+
+def sample_group(pool: ToolPool, index: int, category: str, lang: str, seed: int) -> Group:
+    """The tools of generation ``index``: 1-3 tools of one domain (Chinese-named ones preferred
+    for Chinese requests and left out of English ones), and up to 2 distractors from other domains."""
+    gseed = stable_seed(seed, "group", index)
+    rng = random.Random(gseed)
+    domains = sorted(pool.domains)
+    # every domain once per round, in a shuffled order: coverage without luck
+    rounds = random.Random(stable_seed(seed, "domains", index // len(domains)))
+    order = rounds.sample(domains, len(domains))
+    domain = order[index % len(domains)]
+    has = {
+        lg: [d for d in domains if any(pool.by_name[n].lang == lg for n in pool.domains[d])]
+        for lg in ("en", "zh")
+    }
+    if lang == "zh" and has["zh"] and domain not in has["zh"] and rng.random() < 0.6:
+        domain = rng.choice(has["zh"])
+    if lang == "en" and has["en"] and domain not in has["en"]:  # Chinese-named tools go with Chinese requests
+        domain = rng.choice(has["en"])
+    names = list(pool.domains[domain])
+    if lang == "en":
+        names = [n for n in names if pool.by_name[n].lang == "en"] or names
+    if lang == "zh" and any(pool.by_name[n].lang == "zh" for n in names):
+        names.sort(key=lambda n: pool.by_name[n].lang != "zh")  # Chinese-named tools first
+        names = names[: max(3, sum(pool.by_name[n].lang == "zh" for n in names))]
+    k = min(len(names), 1 if category == "single" else rng.randint(2, 3))
+    focus = rng.sample(names, k)
+    others = [n for d in sorted(pool.domains) if d != domain for n in pool.domains[d]]
+    distractors = rng.sample(others, min(2, len(others))) if category != "single" else []
+    return Group(f"g{index:04d}", index, category, lang, focus, distractors, gseed)
+
+
+def schedule(mix: Mapping[str, float], zh_share: float) -> Iterator[tuple[str, str]]:
+    """``(category, lang)`` of each generation in turn: each category as often as its weight
+    says (the one furthest behind its share goes next), and within each category every
+    ``1/zh_share``-th generation Chinese. Deterministic, so a resumed run makes the same plan."""
+    total = sum(mix.values())
+    shares = {c: w / total for c, w in mix.items() if w > 0}
+    done: Counter[str] = Counter()
+    zh: Counter[str] = Counter()
+    i = 0
+    while True:
+        i += 1
+        cat = max(shares, key=lambda c: (shares[c] * i - done[c], shares[c], -CATEGORIES.index(c)))
+        done[cat] += 1
+        lang = "zh" if zh[cat] + 1 <= zh_share * done[cat] + 0.5 * (zh_share > 0) - 1e-9 else "en"
+        if lang == "zh":
+            zh[cat] += 1
+        yield cat, lang
+
+
+# --------------------------------------------------------------------------- the prompt
+SYSTEM = (
+    "You write realistic requests that users send to an assistant that can call the functions "
+    "below. Reply with a JSON list only."
+)
+_KIND = {
+    "single": 'Each request needs exactly one call of one function; give every required value in the request. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}]}',
+    "parallel": 'Each request needs two or more calls that do not depend on each other, made at once. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}, ...]}',
+    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". Item: {"request": "...", "calls": [first call, second call]}',
+    "missing_value": 'Each request asks for what one function does but leaves out the value of one of its required parameters, so the assistant must ask for it. Item: {"request": "...", "tool": "...", "missing": "parameter"}',
+    "multi_turn": 'Each request needs one call, and has a follow-up message the user sends after the answer that builds on it and needs another call. Item: {"request": "...", "calls": [...], "followup": "...", "followup_calls": [...]}',
+}
+_LANG = {"en": "Write the requests in English.", "zh": "Write the requests in Chinese (简体中文)."}
+
+
+def _type_text(schema: Mapping[str, Any]) -> str:
+    if "enum" in schema:
+        return "|".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+    t = schema.get("type", "any")
+    if t == "array":
+        return f"list[{_type_text(schema.get('items') or {})}]"
+    return "|".join(t) if isinstance(t, list) else str(t)
+
+
+def tool_line(spec: Mapping[str, Any]) -> str:
+    """A function as one short line: ``name(req: type, opt?: type) — description``."""
+    fn = spec.get("function", spec)
+    params = fn.get("parameters") or {}
+    req = set(params.get("required") or [])
+    args = []
+    for p, s in (params.get("properties") or {}).items():
+        desc = (s.get("description") or "").strip()
+        note = f' "{desc[:60]}"' if desc else ""
+        args.append(f"{p}{'' if p in req else '?'}: {_type_text(s)}{note}")
+    return f"- {fn['name']}({', '.join(args)}) — {(fn.get('description') or '').strip()[:160]}"
+
+
+def instruction_prompt(
+    specs: Sequence[Mapping[str, Any]], kind: str, lang: str, k: int, state: str | None = None
+) -> str:
+    """The user message of one generation. The tool list comes first and the task last, so
+    consecutive generations over the same tools share their prefix (llama.cpp's KV cache)."""
+    head = "Functions:\n" + "\n".join(tool_line(s) for s in specs)
+    if state:
+        head += f"\n\nCurrent state:\n{state.strip()[:1200]}"
+    return f"{head}\n\nWrite {k} different requests. {_KIND[kind]} {_LANG[lang]}"
+
+
+# --------------------------------------------------------------------------- reading the reply
+def parse_items(text: str) -> tuple[list[Any], list[str]]:
+    """The items of the teacher's JSON list, and problems (one per unreadable part).
+
+    A list cut off by the token budget keeps its complete items. Python-literal spellings
+    (single quotes, ``True``) are read with :func:`ast.literal_eval`; nothing is evaluated."""
+    t = re.sub(r"```[a-zA-Z]*\n?", "", text)
+    starts = [i for i in (t.find("["), t.find("{")) if i >= 0]
+    if not starts:
+        return [], ["no JSON list in the reply"]
+    i = min(starts)
+    listed = t[i] == "["
+    i += listed  # inside a list; else a run of bare objects
+    dec = json.JSONDecoder()
+    items: list[Any] = []
+    n = len(t)
+    while i < n:
+        while i < n and t[i] in " \t\r\n,":
+            i += 1
+        if i >= n or t[i] == "]" or (not listed and t[i] != "{"):
+            return items, [] if listed or items else ["no JSON list in the reply"]
+        try:
+            obj, i = dec.raw_decode(t, i)
+        except json.JSONDecodeError as e:
+            lit, end = _literal_at(t, i)
+            if lit is None:
+                return items, [f"malformed JSON: {e.msg} at item {len(items) + 1}"]
+            obj, i = lit, end
+        items.append(obj)
+    if not listed:
+        return items, []
+    return items, ["the JSON list is cut off"]
+
+
+def _literal_at(text: str, i: int) -> tuple[Any, int]:
+    """A Python literal (dict) starting at ``text[i]``: the shortest balanced ``{...}`` that
+    :func:`ast.literal_eval` accepts (literals only), or (None, i)."""
+    if text[i] != "{":
+        return None, i
+    depth = 0
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                try:
+                    return ast.literal_eval(text[i : j + 1]), j + 1
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    return None, i
+    return None, i
+
+
+@dataclass
+class Reject:
+    """Something the pipeline threw away: the stage, why, and enough to see what it was."""
+
+    id: str
+    stage: str
+    reason: str
+    category: str = ""
+    lang: str = ""
+    request: str = ""
+    detail: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _calls(value: Any, group_tools: Mapping[str, Tool], where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        raise _Bad(f"{where} must be a non-empty list of calls")
+    out = []
+    for c in value:
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+            raise _Bad(f"{where}: a call must be an object with a name")
+        name, args = c["name"], c.get("arguments", c.get("parameters", {}))
+        if name not in group_tools:
+            raise _Bad(f"blueprint calls unknown tool {name!r}")
+        if not isinstance(args, dict):
+            raise _Bad(f"arguments of {name} are not an object")
+        later = {k for k, v in args.items() if is_placeholder(v)}
+        errors = [e for e in group_tools[name].validate(args) if not any(f"'{k}'" in e for k in later)]
+        if errors:
+            raise _Bad(f"arguments of {name} break its schema: {errors[0]}")
+        out.append({"name": name, "arguments": args})
+    return out
+
+
+class _Bad(Exception):
+    """An item that is not a usable blueprint (internal: becomes a :class:`Reject`)."""
+
+
+def _text(item: Mapping[str, Any], key: str, lang: str) -> str:
+    v = item.get(key)
+    if not isinstance(v, str) or len(v.strip()) < 6:
+        raise _Bad(f"'{key}' is missing or too short")
+    v = v.strip()
+    if len(v) > 600:
+        raise _Bad(f"'{key}' is longer than 600 characters")
+    if (lang == "zh") != is_zh(v):
+        raise _Bad(f"'{key}' is not in the language asked for ({lang})")
+    return v
+
+
+def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -> Instruction:
+    """The :class:`Instruction` an item of ``group``'s reply describes (``_Bad`` when unusable)."""
+    if not isinstance(item, dict):
+        raise _Bad(f"an item must be an object, got {type(item).__name__}")
+    cat, lang = group.category, group.lang
+    focus = {n: pool_tools[n] for n in group.focus}
+    request = _text(item, "request", lang)
+    iid = f"{group.id}.{k}"
+    seed = stable_seed(group.seed, k)
+    rng = random.Random(seed)
+    followups: list[str] = []
+    target: str | None = None
+    missing: str | None = None
+    if cat == "missing_value":
+        target, missing = item.get("tool"), item.get("missing")
+        if target not in focus:
+            raise _Bad(f"blueprint names unknown tool {target!r}")
+        req = focus[target].parameters.get("required") or []
+        if missing not in req:
+            raise _Bad(f"{missing!r} is not a required parameter of {target}")
+        calls: list[dict[str, Any]] = []
+    else:
+        calls = _calls(item.get("calls"), focus, "calls")
+        n = len(calls)
+        if cat in ("single", "choice", "no_fit", "multi_turn") and n != 1:
+            raise _Bad(f"a {PROMPT_KIND[cat]} request needs exactly one call, the blueprint has {n}")
+        if cat in ("parallel", "sequential") and n < 2:
+            raise _Bad(f"a {cat} request needs two or more calls, the blueprint has {n}")
+        held = [any(map(is_placeholder, c["arguments"].values())) for c in calls]
+        if cat == "sequential" and (held[0] or not any(held[1:])):
+            raise _Bad(
+                'the second call must use the first call\'s result (a "<result>" value), the first none'
+            )
+        if cat != "sequential" and any(held):
+            raise _Bad("a call has a placeholder value instead of the request's")
+        if cat == "multi_turn":
+            followups = [_text(item, "followup", lang)]
+            calls += _calls(item.get("followup_calls"), focus, "followup_calls")
+        if cat == "no_fit":
+            target = calls[0]["name"]
+            calls = []
+    offered = _offered(cat, group, target, calls, rng)
+    if not offered:
+        raise _Bad("nothing is left to offer (no sibling or distractor tools)")
+    return Instruction(
+        id=iid,
+        category=cat,
+        lang=lang,
+        request=request,
+        tools=offered,
+        calls=calls,
+        seed=seed,
+        group=group.id,
+        followups=followups,
+        target=target,
+        missing=missing,
+        env=group.env,
+        env_seed=group.env_seed,
+    )
+
+
+def _offered(
+    cat: str, group: Group, target: str | None, calls: Sequence[dict[str, Any]], rng: random.Random
+) -> list[str]:
+    if cat == "single":
+        return list(dict.fromkeys(c["name"] for c in calls))
+    names = [n for n in group.focus + group.distractors if not (cat == "no_fit" and n == target)]
+    rng.shuffle(names)
+    return names
+
+
+@dataclass
+class Generation:
+    """What one generation produced: its instructions, its rejects and the teacher's usage."""
+
+    group: Group
+    instructions: list[Instruction]
+    rejects: list[Reject]
+    reply: Reply | None
+    raw: str = ""
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "group": asdict(self.group),
+            "kept": [i.id for i in self.instructions],
+            "rejected": len(self.rejects),
+            "raw": self.raw,
+            **(self.reply.usage() if self.reply else {}),
+        }
+
+
+def generate_group(
+    teacher: Teacher,
+    group: Group,
+    specs: Sequence[dict[str, Any]],
+    pool_tools: Mapping[str, Tool],
+    k: int,
+    state: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float = 0.7,
+) -> Generation:
+    """Ask the teacher for ``k`` requests of ``group`` and read them (rejects counted)."""
+    kind = PROMPT_KIND[group.category]
+    prompt = instruction_prompt(specs, kind, group.lang, k, state)
+    budget = max_tokens or (90 if kind in ("single", "missing_value") else 150) * k + 20
+    reply = teacher.ask(
+        SYSTEM, prompt, max_tokens=budget, temperature=temperature, seed=group.seed, purpose="instructions"
+    )
+    items, problems = parse_items(reply.text)
+    out: list[Instruction] = []
+    rejects: list[Reject] = []
+    for k_i, item in enumerate(items[:k]):
+        try:
+            out.append(read_item(item, group, pool_tools, k_i))
+        except _Bad as e:
+            req = item.get("request", "") if isinstance(item, dict) else ""
+            rejects.append(
+                Reject(
+                    f"{group.id}.{k_i}", "instructions", str(e), group.category, group.lang, str(req)[:300]
+                )
+            )
+    for p in problems:
+        rejects.append(
+            Reject(f"{group.id}.x", "instructions", p, group.category, group.lang, "", reply.text[-300:])
+        )
+    return Generation(group, out, rejects, reply, reply.text)

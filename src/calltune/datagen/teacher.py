@@ -1,0 +1,99 @@
+"""The teacher: one engine and its chat format, asked short questions outside the agent loop.
+
+Instruction construction, simulated tool results and the semantic check each send the teacher
+one system + user message and read its reply. Every reply carries its tokens and seconds, and
+:class:`Teacher` keeps running totals per purpose (thread-safe), for the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from ..engines.base import Engine, SamplingParams
+from ..formats import get_format
+from ..formats.base import ChatFormat
+
+
+@dataclass
+class Reply:
+    """One teacher generation."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    finish_reason: str
+
+    def usage(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class Teacher:
+    """An engine and the chat format its prompts are rendered in (the engine's own by default)."""
+
+    def __init__(self, engine: Engine, format: str | ChatFormat | None = None):
+        self.engine = engine
+        self.format = get_format(format or getattr(engine, "default_format", None) or "hermes")
+        self._lock = threading.Lock()
+        self.tokens: Counter[str] = Counter()
+
+    @property
+    def model_id(self) -> str:
+        return str(getattr(self.engine, "model_id", "") or "")
+
+    def ask(
+        self,
+        system: str,
+        user: str,
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        purpose: str = "other",
+    ) -> Reply:
+        """The teacher's reply to ``user`` under ``system`` (rendered through the chat format)."""
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        tok = getattr(self.engine, "tokenizer", None)
+        prompt: str | list[int] = (
+            self.format.encode(msgs, tok, None, add_generation_prompt=True)
+            if tok is not None
+            else self.format.render(msgs, None, add_generation_prompt=True)
+        )
+        params = SamplingParams(
+            max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(self.format.stop)
+        )
+        t0 = time.perf_counter()
+        c = self.engine.generate(prompt, params)
+        reply = Reply(c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason)
+        with self._lock:
+            self.tokens[f"{purpose}_prompt"] += reply.prompt_tokens
+            self.tokens[f"{purpose}_completion"] += reply.completion_tokens
+            self.tokens[f"{purpose}_calls"] += 1
+        return reply
+
+
+_FENCE = re.compile(r"```[a-zA-Z]*\n?")
+
+
+def first_json(text: str, opener: str = "[{") -> tuple[Any, str | None]:
+    """The first JSON value in ``text`` that starts with one of ``opener`` (code fences
+    ignored), and None; or None and why there is none. JSON only: nothing is evaluated."""
+    t = _FENCE.sub("", text)
+    starts = [i for i in (t.find(ch) for ch in opener) if i >= 0]
+    if not starts:
+        return None, "no JSON in the reply"
+    try:
+        value, _ = json.JSONDecoder().raw_decode(t, min(starts))
+    except json.JSONDecodeError as e:
+        return None, f"malformed JSON: {e.msg}"
+    return value, None

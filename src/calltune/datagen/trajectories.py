@@ -1,0 +1,241 @@
+"""Trajectory interaction: each request answered by the teacher through calltune's own
+:class:`~calltune.agent.Agent`, with real execution (AgentTuning's second stage).
+
+The agent gets a Toolbox of exactly the offered tools: executable tools run; a spec-only tool
+gets a function that asks the teacher for a plausible JSON result (the call is marked
+``simulated`` in the record); an environment's tools are bound to a fresh instance made from
+the request's seed. A multi-turn request's follow-ups run on the same agent history. The
+record keeps the whole conversation (OpenAI messages and the seed format), every call with its
+observation, parse errors, tokens and seconds, and an environment's final state.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..engines.base import SamplingParams
+from ..errors import CalltuneError
+from ..tools import Tool, Toolbox
+from .envs import EnvInstance, Environment, EnvTask
+from .instructions import Instruction, ToolPool, tool_line
+from .teacher import Teacher, first_json
+
+SIMULATE_SYSTEM = "You stand in for a real API. Reply with the JSON result of the call only, no prose."
+SIMULATE_PROMPT = "Function:\n{line}\n\nCall arguments: {args}\n\nWrite a plausible, realistic JSON result."
+
+
+class SimulationError(CalltuneError, RuntimeError):
+    """The teacher's simulated result of a spec-only tool is not JSON."""
+
+
+@dataclass
+class AgentSettings:
+    """How the agent answers each request (the teacher's turn settings)."""
+
+    max_steps: int = 6
+    max_tokens: int = 384
+    temperature: float = 0.0
+    check_relevance: bool = True
+    continue_calls: bool = True
+    #: seconds a simulated tool may take (a teacher generation on a loaded CPU is slow)
+    simulate_timeout: float = 240.0
+
+
+def simulated_tool(
+    tool: Tool, teacher: Teacher, seed: int, usage: Counter[str], timeout: float | None = None
+) -> Tool:
+    """``tool`` (spec only) with a function that asks the teacher for its result."""
+    line = tool_line(tool.spec())
+
+    def simulate(**arguments: Any) -> Any:
+        prompt = SIMULATE_PROMPT.format(line=line, args=json.dumps(arguments, ensure_ascii=False))
+        reply = teacher.ask(SIMULATE_SYSTEM, prompt, max_tokens=160, seed=seed, purpose="simulation")
+        usage["prompt_tokens"] += reply.prompt_tokens
+        usage["completion_tokens"] += reply.completion_tokens
+        value, problem = first_json(reply.text, "{[")
+        if problem:
+            raise SimulationError(f"the simulated result is not JSON ({problem})")
+        return value
+
+    return Tool(
+        simulate,
+        name=tool.name,
+        description=tool.description,
+        parameters=tool.parameters,
+        timeout=timeout,
+    )
+
+
+class Sources:
+    """Where an instruction's tools come from: the tool pool and the environments by name."""
+
+    def __init__(self, pool: ToolPool, envs: Mapping[str, Environment] | None = None):
+        self.pool = pool
+        self.envs = dict(envs or {})
+        self._tasks: dict[tuple[str, int], list[EnvTask]] = {}
+        self._lock = threading.Lock()
+
+    def task(self, instr: Instruction) -> EnvTask | None:
+        """The code-written environment task ``instr`` came from (None for teacher-written ones)."""
+        if instr.env is None or instr.task is None:
+            return None
+        key = (instr.env, int(instr.env_seed or 0))
+        with self._lock:
+            if key not in self._tasks:
+                self._tasks[key] = list(self.envs[instr.env].tasks(key[1], instr.task + 1))
+            tasks = self._tasks[key]
+            if len(tasks) <= instr.task:
+                self._tasks[key] = tasks = list(self.envs[instr.env].tasks(key[1], instr.task + 1))
+        return tasks[instr.task]
+
+    def instance(self, instr: Instruction) -> EnvInstance:
+        return self.envs[instr.env].fresh(int(instr.env_seed or 0))  # type: ignore[index]
+
+    def toolbox(
+        self, instr: Instruction, teacher: Teacher, settings: AgentSettings, usage: Counter[str]
+    ) -> tuple[Toolbox, EnvInstance | None, list[str]]:
+        """The offered tools (bound to a fresh environment instance when there is one), the
+        instance, and the names of the simulated tools."""
+        if instr.env is not None:
+            inst = self.instance(instr)
+            box = inst.toolbox()
+            tools = [box.get(n) for n in instr.tools]
+            missing = [n for n, t in zip(instr.tools, tools, strict=True) if t is None]
+            if missing:
+                inst.close()
+                raise CalltuneError(f"environment {instr.env} has no tool {missing[0]!r}")
+            return Toolbox(tools, timeout=box.timeout, sequential=True), inst, []
+        tools: list[Tool] = []
+        simulated: list[str] = []
+        for name in instr.tools:
+            lt = self.pool.by_name[name]
+            if lt.simulated or lt.tool.fn is None:
+                simulated.append(name)
+                tools.append(
+                    simulated_tool(lt.tool, teacher, instr.seed, usage, timeout=settings.simulate_timeout)
+                )
+            else:
+                tools.append(lt.tool)
+        return Toolbox(tools, timeout=30.0), None, simulated
+
+
+def _calls(
+    messages: list[dict[str, Any]], observations: Mapping[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every call of the conversation in order, with its result and whether it ran without error."""
+    results = {m.get("tool_call_id"): m for m in messages if m.get("role") == "tool"}
+    out = []
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant":
+            continue
+        for c in m.get("tool_calls") or []:
+            fn = c.get("function", {})
+            try:
+                args = json.loads(fn.get("arguments") or "{}")
+            except json.JSONDecodeError:
+                args = fn.get("arguments")
+            obs = observations.get(c.get("id"), {})
+            res = results.get(c.get("id"), {})
+            out.append(
+                {
+                    "name": fn.get("name"),
+                    "arguments": args,
+                    "message": i,
+                    "ok": bool(obs.get("ok", False)),
+                    "error": obs.get("error"),
+                    "observation": res.get("content"),
+                }
+            )
+    return out
+
+
+def run_trajectory(
+    instr: Instruction, sources: Sources, teacher: Teacher, settings: AgentSettings | None = None
+) -> dict[str, Any]:
+    """Answer ``instr`` (and its follow-ups) through the agent; the trajectory record."""
+    from ..agent import Agent
+    from ..train.convert import ConvertError, openai_to_seed
+
+    settings = settings or AgentSettings()
+    usage: Counter[str] = Counter()
+    rec: dict[str, Any] = {
+        "id": instr.id,
+        "category": instr.category,
+        "lang": instr.lang,
+        "tools": [],
+        "messages": [],
+        "calls": [],
+        "parse_errors": [],
+        "stopped": [],
+        "error": None,
+        "simulated": [],
+        "domains": [],
+    }
+    t0 = time.perf_counter()
+    inst: EnvInstance | None = None
+    try:
+        box, inst, simulated = sources.toolbox(instr, teacher, settings, usage)
+        rec["tools"] = box.specs()
+        rec["simulated_offered"] = simulated
+        rec["domains"] = (
+            [instr.env] if instr.env else sorted({sources.pool.by_name[n].domain for n in instr.tools})
+        )
+        agent = Agent(
+            teacher.engine,
+            box,
+            format=teacher.format,
+            max_steps=settings.max_steps,
+            params=SamplingParams(
+                max_tokens=settings.max_tokens, temperature=settings.temperature, seed=instr.seed
+            ),
+            continue_calls=settings.continue_calls,
+            check_relevance=settings.check_relevance,
+        )
+        messages: list[dict[str, Any]] = []
+        observations: dict[str, dict[str, Any]] = {}
+        for k, text in enumerate([instr.request, *instr.followups]):
+            res = agent.run(text, history=messages if k else None)
+            messages = res.messages
+            tr = res.trace
+            rec["stopped"].append(tr.stopped)
+            if tr.error:
+                rec["error"] = tr.error
+            for st in tr.steps:
+                usage["prompt_tokens"] += st.prompt_tokens
+                usage["completion_tokens"] += st.completion_tokens
+                usage["cached_tokens"] += st.cached_tokens
+                usage["generations"] += 1
+                rec["parse_errors"].extend(st.parse_errors)
+                for o in st.observations:
+                    observations[o["call_id"]] = o
+        rec["messages"] = messages
+        rec["calls"] = _calls(messages, observations)
+        for c in rec["calls"]:
+            c["simulated"] = c["name"] in simulated
+        rec["simulated"] = sorted({c["name"] for c in rec["calls"] if c["simulated"]})
+        try:
+            rec["sample"] = openai_to_seed({"messages": messages, "tools": rec["tools"]})
+        except ConvertError as e:
+            rec["error"] = f"the conversation is not a seed sample: {e}"
+        if inst is not None:
+            rec["env_state"] = inst.state()
+            task = sources.task(instr)
+            if task is not None:
+                try:
+                    rec["env_check"] = list(task.check(inst))
+                except Exception as e:  # noqa: BLE001 - a failing check is a finding, not a crash
+                    rec["env_check"] = [f"the task's check raised {type(e).__name__}: {e}"]
+    except CalltuneError as e:
+        rec["error"] = f"{type(e).__name__}: {e}"
+    finally:
+        if inst is not None:
+            inst.close()
+    rec["tokens"] = dict(usage)
+    rec["seconds"] = round(time.perf_counter() - t0, 3)
+    return rec
