@@ -6,6 +6,26 @@ that writes requests, and a JSON snapshot of its state. State checks compare sna
 a trajectory passes when the state the agent leaves equals the state the request's
 intended calls leave on a second fresh instance from the same seed (BFCL-style replay),
 and code-written tasks (:class:`EnvTask`) carry their own check as well.
+
+Environments (``get_environment(name)``; each module's docstring has the details):
+
+- ``files`` (:mod:`.files`): an in-memory file system (notes, CSV data, logs, configs, a
+  Chinese-named folder); list, read, write, append, make folders, move, copy, delete,
+  search contents, file info. Paths never leave the root; no real disk is touched.
+- ``sqlite`` (:mod:`.sqlite`): an in-memory SQLite company database (departments,
+  employees, projects, sales); list tables, describe a table, run one SQL statement
+  (SELECT or INSERT/UPDATE/DELETE). An authorizer refuses ATTACH, PRAGMA writes,
+  extensions and file access.
+- ``shop`` (:mod:`.shop`): an online shop's API (customers, products with stock, orders,
+  refunds) with business rules (stock, cancel only before shipping, refund only after
+  delivery, refunds capped at what was paid).
+
+Every instance's :meth:`EnvInstance.toolbox` is sequential (its tools share state) and
+its :meth:`EnvInstance.state` is JSON-able with a deterministic order. A tool that
+refuses a call raises :class:`.base.EnvError`, which the toolbox reports as an error
+observation. :meth:`Environment.tasks` draws its values from the seeded start state;
+each :class:`EnvTask` names its ``template`` and the ``params`` it drew (added fields
+with defaults, so older callers are unaffected).
 """
 
 from __future__ import annotations
@@ -23,9 +43,11 @@ class EnvTask:
 
     request: str
     check: Callable[[EnvInstance], list[str]]
-    category: str = "sequential"  # sequential | multi_turn | single | ...
+    category: str = "sequential"  # single | sequential | parallel | multi_turn
     followups: list[str] = field(default_factory=list)  # later user turns (multi-turn tasks)
     lang: str = "en"
+    template: str = ""  # the code template it came from ("backup_copy", ...); "" when not from code
+    params: dict[str, Any] = field(default_factory=dict)  # the values it drew (names, ids, amounts)
 
 
 class EnvInstance(Protocol):
@@ -45,7 +67,9 @@ class Environment(Protocol):
 
 
 # name -> "module:attribute" of a zero-argument factory; modules are imported on first use.
-ENVIRONMENTS: dict[str, str] = {}
+ENVIRONMENTS: dict[str, str] = {
+    "files": ".files:FilesEnvironment",
+}
 
 
 def get_environment(name: str) -> Environment:
