@@ -69,6 +69,7 @@ class Environment(Protocol):
 # name -> "module:attribute" of a zero-argument factory; modules are imported on first use.
 ENVIRONMENTS: dict[str, str] = {
     "files": ".files:FilesEnvironment",
+    "sqlite": ".sqlite:SqliteEnvironment",
 }
 
 
