@@ -70,6 +70,7 @@ class Environment(Protocol):
 ENVIRONMENTS: dict[str, str] = {
     "files": ".files:FilesEnvironment",
     "sqlite": ".sqlite:SqliteEnvironment",
+    "shop": ".shop:ShopEnvironment",
 }
 
 
