@@ -523,6 +523,9 @@ def test_tasks_are_distinct_seeded_and_bilingual(env: str) -> None:
     assert len({t.request for t in tasks}) == len(tasks) >= len(MODULES[env].TEMPLATES)
     assert [t.request for t in e.tasks(5, 40)] == [t.request for t in tasks]
     assert [t.request for t in e.tasks(6, 40)] != [t.request for t in tasks]
+    assert [t.request for t in e.tasks(5, 7)] == [
+        t.request for t in tasks[:7]
+    ]  # a prefix: the pipeline indexes it
     first = tasks[: len(MODULES[env].TEMPLATES)]
     assert len({t.template for t in first}) >= len(first) - 2  # each template once before repeats
     zh = [t for t in tasks if t.lang == "zh"]

@@ -25,6 +25,7 @@ import json
 import random
 from typing import Any
 
+from . import EnvTask
 from .base import BaseInstance, EnvError
 from .templates import Draft, Template, make_tasks, numbers_in, problems, say, template
 
@@ -434,7 +435,7 @@ class FilesEnvironment:
     def fresh(self, seed: int) -> FilesInstance:
         return FilesInstance(seed_tree(seed))
 
-    def tasks(self, seed: int, n: int) -> list:
+    def tasks(self, seed: int, n: int) -> list[EnvTask]:
         return make_tasks(TEMPLATES, self.fresh(seed).state(), seed, n, self.name)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from . import EnvTask
 from .base import BaseInstance, EnvError
 from .templates import Draft, Template, make_tasks, problems, say, template
 
@@ -371,7 +372,7 @@ class ShopEnvironment:
     def fresh(self, seed: int) -> ShopInstance:
         return ShopInstance(seed_shop(seed))
 
-    def tasks(self, seed: int, n: int) -> list:
+    def tasks(self, seed: int, n: int) -> list[EnvTask]:
         return make_tasks(TEMPLATES, seed_shop(seed), seed, n, self.name)
 
 

@@ -29,6 +29,7 @@ import sqlite3
 import time
 from typing import Any
 
+from . import EnvTask
 from .base import BaseInstance, EnvError
 from .templates import Draft, Template, make_tasks, problems, say, template
 
@@ -287,7 +288,7 @@ class SqliteEnvironment:
     def fresh(self, seed: int) -> SqliteInstance:
         return SqliteInstance(seed_rows(seed))
 
-    def tasks(self, seed: int, n: int) -> list:
+    def tasks(self, seed: int, n: int) -> list[EnvTask]:
         inst = self.fresh(seed)
         try:
             return make_tasks(TEMPLATES, inst.state(), seed, n, self.name)

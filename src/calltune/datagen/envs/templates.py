@@ -66,7 +66,10 @@ def numbers_in(text: str) -> list[float]:
 
 
 def make_tasks(templates: list[Template], start: Any, seed: int, n: int, env_name: str) -> list[EnvTask]:
-    """Up to ``n`` distinct tasks: every template once (in a seeded order) before any repeats."""
+    """Up to ``n`` distinct tasks: every template once (in a seeded order) before any repeats.
+
+    The list for ``n`` is a prefix of the list for any larger ``n`` (a task can be named by its index).
+    """
     rng = random.Random(f"{env_name}-tasks:{seed}")
     out: list[EnvTask] = []
     seen: set[str] = set()
