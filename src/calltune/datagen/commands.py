@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_options import EngineOpt, NCtxOpt, RunOutOpt, TeacherOpt, ThresholdOpt, engine_from_options, fail
+
 out = Console()
 err = Console(stderr=True)
 
@@ -26,9 +28,7 @@ def decontam(
     paths: Annotated[
         list[Path], typer.Argument(help="Seed-format JSONL/JSON files, or directories of them.")
     ],
-    threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Largest allowed overlap (default 0.5).")
-    ] = None,
+    threshold: ThresholdOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many of the most overlapping texts to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -75,9 +75,73 @@ def decontam(
     raise typer.Exit(0 if rep.ok else 1)
 
 
+def general(
+    out_dir: RunOutOpt,
+    n: Annotated[
+        int, typer.Option("--n", "-n", help="How many requests to answer (at most about 900 exist).")
+    ] = 100,
+    teacher: TeacherOpt = None,
+    engine: EngineOpt = None,
+    n_ctx: NCtxOpt = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Order of the requests and the teacher's sampling seed.")
+    ] = 0,
+    zh_share: Annotated[float, typer.Option("--zh-share", help="Share of Chinese requests.")] = 0.3,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", help="Longest answer, in tokens (longer: rejected).")
+    ] = 384,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="The teacher's sampling temperature.")
+    ] = 0.0,
+    threshold: ThresholdOpt = None,
+    keep_system: Annotated[
+        bool, typer.Option("--keep-system", help="Keep the teacher's system prompt in the samples.")
+    ] = False,
+) -> None:
+    """General chat data for the η mixture (calltune train --general DIR/kept.jsonl --eta 0.2): the
+    teacher answers requests of nine kinds in English and Chinese, written in code; filters in code
+    keep the good answers. Writes kept.jsonl, rejected.jsonl and report.json under --out; resumable."""
+    from .decontam import DEFAULT_THRESHOLD, ContaminationError
+    from .general import GeneralError, GeneralSettings, generate_general
+    from .pipeline import RichProgress
+    from .teacher import Teacher
+
+    settings = GeneralSettings(
+        n=n,
+        seed=seed,
+        zh_share=zh_share,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        keep_system=keep_system,
+    )
+    eng = engine_from_options(teacher, engine, n_ctx)
+    progress = RichProgress()
+    try:
+        rep = generate_general(out_dir, Teacher(eng), settings, progress=progress)
+    except ContaminationError as e:
+        raise fail(e, 1) from None
+    except GeneralError as e:
+        raise fail(e) from None
+    finally:
+        progress.stop()
+        eng.close()
+    t = Table(title="general data", show_header=False)
+    t.add_row("kept", str(rep["kept"]))
+    t.add_row("rejected", str(rep["rejected"]))
+    for reason, k in rep["rejected_by_reason"].items():
+        t.add_row(f"  {reason}", str(k))
+    t.add_row("max BFCL overlap", f"{rep['decontam']['max_overlap']:.3f}")
+    t.add_row("teacher tokens", ", ".join(f"{k} {v}" for k, v in rep["teacher_tokens"].items()))
+    out.print(t)
+    out.print(
+        f"kept samples: {out_dir / 'kept.jsonl'} (calltune train --general {out_dir / 'kept.jsonl'} --eta 0.2 ...)"
+    )
+
+
 def register(data_app: typer.Typer) -> None:
     """Add ``decontam`` (and ``general``) to the ``calltune data`` app (once)."""
     have = {c.name for c in data_app.registered_commands}
-    for name, fn in (("decontam", decontam),):
+    for name, fn in (("decontam", decontam), ("general", general)):
         if name not in have:
             data_app.command(name)(fn)
