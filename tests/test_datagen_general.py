@@ -197,6 +197,9 @@ def test_resume_skips_done_ids_and_keeps_dedupe(tmp_path):
     assert len(ids) == len(set(ids)) == 8 and set(ids) == {r.id for r in reqs}
     assert [r["reason"] for r in rejected] == ["duplicate"] and rejected[0]["id"] == reqs[dup].id
     assert (rep["kept"], rep["rejected"]) == (7, 1)
+    from calltune.train.data import load_records
+
+    assert len(load_records(tmp_path / "kept.jsonl")) == 7  # the cut-off line is gone: valid data
     # a third run has nothing left to do
     eng3, rep3 = _run(tmp_path, [], 8)
     assert eng3.prompts == [] and rep3["kept"] == 7

@@ -25,12 +25,14 @@ for ``calltune data check``; ``rejected.jsonl`` — each rejected request with i
 ``report.json`` — kept / rejected by reason, kind and language, teacher tokens, and the BFCL
 check of ``kept.jsonl``. Both journals are appended one line per request, so a run that is
 stopped resumes where it was (the same command again): requests whose id either file holds are
-skipped, and dedupe starts from the answers already kept.
+skipped (a line cut off by a kill is removed and its request done again), and dedupe starts
+from the answers already kept.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -182,6 +184,19 @@ def kept_sample(req: GeneralRequest, answer: str, system: str | None) -> dict[st
     return {"id": req.id, "conversations": conv, "meta": {"kind": req.kind, "lang": req.lang}}
 
 
+def _heal(path: Path) -> list[dict[str, Any]]:
+    """The rows of a journal; a line cut off by a kill is removed from the file, so that
+    ``kept.jsonl`` stays valid data for ``calltune train`` (its request is done again)."""
+    rows = read_jsonl(path)
+    if path.exists() and sum(
+        1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ) != len(rows):
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        os.replace(tmp, path)
+    return rows
+
+
 class GeneralRun:
     """One general-data run into ``out`` (resumable)."""
 
@@ -222,7 +237,7 @@ class GeneralRun:
         """Answer and filter every request not done yet; write and return the report."""
         s = self.settings
         self.out.mkdir(parents=True, exist_ok=True)
-        kept_rows, rejected_rows = read_jsonl(self.path("kept")), read_jsonl(self.path("rejected"))
+        kept_rows, rejected_rows = _heal(self.path("kept")), _heal(self.path("rejected"))
         done = {r["id"] for r in kept_rows} | {r["id"] for r in rejected_rows}
         dedupe = Dedupe(s.near_duplicate)
         for r in kept_rows:
