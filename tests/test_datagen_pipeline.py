@@ -4,11 +4,13 @@ category, resume without duplicates, hostile teacher text counted as rejects."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pytest
 from datagen_fixtures import FakeTeacher, StubIndex, sample_pool_tools
 
-from calltune.datagen.instructions import CATEGORIES, ToolPool
+from calltune.datagen.instructions import CATEGORIES, ToolPool, parse_items
 from calltune.datagen.pipeline import Pipeline, Settings, read_jsonl
 from calltune.datagen.teacher import Teacher
 from calltune.train.data import load_records
@@ -73,3 +75,147 @@ def test_end_to_end_every_category_valid_seed_format(tmp_path):
     assert (out / "report.md").read_text().startswith("# Generation report")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["runs"][0]["command"] == ["test"] and manifest["settings"]["n"] == 36
+
+
+def test_resume_after_a_kill_ends_with_the_same_kept_set(tmp_path):
+    whole = tmp_path / "whole"
+    make(whole, n=18).run()
+    expected = kept_ids(whole)
+    assert len(expected) >= 12
+
+    part = tmp_path / "part"
+    # killed in the middle of the trajectories (the instructions took 7 generations)
+    with pytest.raises(KeyboardInterrupt):
+        make(part, FakeTeacher(fail_after=40), n=18).run()
+    done = read_jsonl(part / "trajectories.jsonl")
+    assert 0 < len(done) < 18
+    with (part / "trajectories.jsonl").open("a") as f:  # a line cut off by the kill
+        f.write('{"id": "g0009.2", "verdict": {"ke')
+    teacher = FakeTeacher()
+    make(part, teacher, n=18).run()
+    assert kept_ids(part) == expected
+    ids = [t["id"] for t in read_jsonl(part / "trajectories.jsonl")]
+    assert len(ids) == len(set(ids)) == 18  # every trajectory once, none run twice
+    gens = [g["group"]["id"] for g in read_jsonl(part / "generations.jsonl")]
+    assert len(gens) == len(set(gens))
+    assert not any("different requests" in p for p in map(teacher.tokenizer.decode, teacher.prompts))
+    manifest = json.loads((part / "manifest.json").read_text())
+    assert len(manifest["runs"]) == 2
+
+
+def test_resume_refuses_other_settings_and_extends_n(tmp_path):
+    from calltune.datagen.pipeline import PipelineError
+
+    out = tmp_path / "run"
+    make(out, n=6).run()
+    with pytest.raises(PipelineError, match="other settings \\(seed\\)"):
+        make(out, n=6, seed=3).run()
+    make(out, n=9).run()
+    assert len(read_jsonl(out / "instructions.jsonl")) == 9
+    assert len(read_jsonl(out / "trajectories.jsonl")) == 9
+
+
+def test_concurrency_runs_trajectories_at_once_with_the_same_result(tmp_path):
+    one = tmp_path / "one"
+    make(one, n=9).run()
+    many = tmp_path / "many"
+    make(many, n=9, concurrency=3).run()
+    assert kept_ids(many) == kept_ids(one)
+
+
+HOSTILE = {
+    # not JSON, and Python that would run if it were evaluated
+    "malformed": '[{"request": "Please call add_numbers(a=1, b=2).", "calls": [{"name": "add_numbers", '
+    '"arguments": {"a": __import__("os").system("touch {marker}"), "b": 2}}]}]',
+    "unknown": '[{"request": "Please call rm_rf(path=slash).", "calls": [{"name": "rm_rf", "arguments": {"path": "/"}}]}]',
+    "prose": "Sure! Here are some requests you could use.",
+    "schema": '[{"request": "Please call add_numbers(a=one, b=2).", "calls": [{"name": "add_numbers", "arguments": {"a": "one", "b": 2}}]}]',
+    "good": None,  # a usable request, whose agent turn then writes code as arguments
+}
+
+
+def test_hostile_teacher_text_becomes_counted_rejects(tmp_path):
+    marker = tmp_path / "pwned"
+    kinds = list(HOSTILE)
+
+    def hostile(prompt: str) -> str | None:
+        if "different requests" in prompt:
+            kind = kinds[hostile.n % len(kinds)]
+            hostile.n += 1
+            shown = re.search(r"\n- (\S+?)\(", prompt).group(1)  # a tool on offer
+            return HOSTILE[kind] and HOSTILE[kind].replace("{marker}", str(marker)).replace(
+                "add_numbers", shown
+            )
+        if "<tools>" in prompt and prompt.endswith("<|im_start|>assistant\n"):
+            # the agent's turn: a call whose arguments are code
+            code = f'__import__("os").system("touch {marker}")'
+            return (
+                '<tool_call>\n{"name": "add_numbers", "arguments": {"a": ' + code + ', "b": 1}}\n</tool_call>'
+            )
+        return None
+
+    hostile.n = 0
+    out = tmp_path / "run"
+    only_single = {c: 0.0 for c in CATEGORIES} | {"single": 1.0}
+    make(out, FakeTeacher(override=hostile), n=2, per_generation=1, mix=only_single, zh_share=0).run()
+    rejects = read_jsonl(out / "rejects.jsonl")
+    reasons = [r["reason"] for r in rejects]
+    assert any(r.startswith("malformed JSON") for r in reasons)
+    assert "blueprint calls unknown tool 'rm_rf'" in reasons
+    assert "no JSON list in the reply" in reasons
+    assert any("break its schema" in r for r in reasons)
+    assert not marker.exists()
+    assert read_jsonl(out / "kept.jsonl") == []
+    formats = [r for r in rejects if r["stage"] == "format"]
+    assert len(formats) == 2 and all(
+        "unparseable call" in r["reason"] or "stopped" in r["reason"] for r in formats
+    )
+    report = json.loads((out / "report.json").read_text())
+    assert report["stages"][0]["rejected"] >= 4 and report["counts"]["trajectories"] == 2
+
+
+def test_parse_items_reads_literals_and_keeps_complete_items():
+    items, problems = parse_items("```json\n[{'request': 'a b c d e f', 'calls': []}, {\"request\": \"cut")
+    assert items == [{"request": "a b c d e f", "calls": []}] and problems[0].startswith("malformed JSON")
+    items, problems = parse_items('{"request": "one"}\n{"request": "two"}')
+    assert [i["request"] for i in items] == ["one", "two"] and problems == []
+
+
+TOOLS_PY = "from datagen_fixtures import add_numbers, multiply\n\nTOOLS = [add_numbers, multiply]\n"
+
+
+def test_cli_generate_with_tool_files_then_report_and_check(tmp_path, monkeypatch):
+    from datagen_fixtures import CAPITAL
+    from typer.testing import CliRunner
+
+    import calltune.datagen.cli as dcli
+    from calltune.cli import app
+
+    (tmp_path / "mathy.py").write_text(TOOLS_PY)
+    (tmp_path / "geo.json").write_text(json.dumps([CAPITAL]))
+    monkeypatch.setattr(dcli, "engine_from_options", lambda *a, **k: FakeTeacher())
+    monkeypatch.setattr("calltune.datagen.filters.FilterContext.bfcl", lambda self: StubIndex())
+    out = tmp_path / "run"
+    args = ["data", "generate", "--out", str(out), "--n", "8", "--zh-share", "0"]
+    args += [
+        "--tools",
+        str(tmp_path / "mathy.py"),
+        "--tools",
+        str(tmp_path / "geo.json"),
+        "--mix",
+        "no_fit=0",
+    ]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "kept / trajectories" in r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["domains"] == ["geo", "mathy"] and manifest["settings"]["mix"]["no_fit"] == 0.0
+    r = CliRunner().invoke(app, ["data", "report", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)
+    assert rep["counts"]["trajectories"] == 8 and rep["counts"]["kept"] >= 5
+    assert "no_fit" not in rep["categories"]["instructions"]
+    r = CliRunner().invoke(app, ["data", "check", str(out / "kept.jsonl")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["data", "generate", "--out", str(out), "--mix", "bogus=1"])
+    assert r.exit_code == 2 and "--mix" in r.output
