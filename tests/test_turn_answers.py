@@ -3,6 +3,7 @@ results' values, is generated once more from the results; a good answer is left 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from calltune.engines.base import SamplingParams
@@ -84,24 +85,25 @@ def test_a_good_answer_is_left_alone_and_the_check_can_be_off() -> None:
     assert r.content == CODE_ANSWER and len(eng.prompts) == 1
 
 
+def _answered(question: str, name: str, arguments: dict[str, Any], result: str) -> list[dict[str, Any]]:
+    """A user question, one call of ``name`` and its result."""
+    call = {"id": "a", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "a", "content": result},
+    ]
+
+
 def test_the_same_call_with_optional_arguments_added_is_a_repeat() -> None:
     from calltune.testing import hermes_call
 
-    msgs = [
-        {"role": "user", "content": "Weather in Boston?"},
-        {
-            "role": "assistant",
-            "content": "",
-            "tool_calls": [
-                {
-                    "id": "a",
-                    "type": "function",
-                    "function": {"name": "get_current_weather", "arguments": '{"location": "Boston"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "a", "content": '{"temperature": 22, "unit": "celsius"}'},
-    ]
+    msgs = _answered(
+        "Weather in Boston?",
+        "get_current_weather",
+        {"location": "Boston"},
+        '{"temperature": 22, "unit": "celsius"}',
+    )
     again = hermes_call("get_current_weather", {"location": "Boston", "unit": "celsius"})
     turn, eng = _turn([again, "It is 22 °C in Boston."])
     r = turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
@@ -111,3 +113,20 @@ def test_the_same_call_with_optional_arguments_added_is_a_repeat() -> None:
     turn, _ = _turn([hermes_call("get_current_weather", {"location": "Tokyo"})])
     r = turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
     assert [c.arguments for c in r.calls] == [{"location": "Tokyo"}]
+
+
+def test_the_answer_turn_after_a_repeated_call_is_told_to_use_the_results() -> None:
+    """Without the tools on offer the default model read a calculator result as the user's words
+    ("Thank you for providing the answer."): the answer turn is told to answer from the results."""
+    from calltune.testing import hermes_call
+
+    msgs = _answered("What is 17% of 2350?", "get_weather", {"city": "Boston"}, "399.5")
+    turn, eng = _turn([hermes_call("get_weather", {"city": "Boston"}), "399.5"])
+    r = turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert r.content == "399.5" and "repeated call(s)" in r.attempts[0].note
+    assert "answer my question from the tool results above" in _text(eng, 1)
+    assert "answer my question from the tool results above" not in _text(eng, 0)
+    # with the check off the answer turn sees the conversation as it is
+    turn, eng = _turn([hermes_call("get_weather", {"city": "Boston"}), "399.5"], check_answers=False)
+    turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
+    assert "answer my question from the tool results above" not in _text(eng, 1)

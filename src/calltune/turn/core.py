@@ -423,6 +423,15 @@ class Turn:
         if redo:
             notes.append(redo)
             gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
+            if (
+                not answer_note
+                and s.check_answers
+                and plan.response_format is None
+                and has_tool_results(_since_last_user(messages))
+            ):
+                # without the tools a small model reads the results as the user's words ("Thank
+                # you for providing the answer." after calculator → 399.5): told to answer from them
+                answer_note = ANSWER_NOTE
             bare = replace(plan, choice="none", constraint=plan.answer_constraint, max_attempts=1)
             answer_params = params
             if s.answer_max_tokens is not None:
