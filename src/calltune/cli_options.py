@@ -61,10 +61,6 @@ TeacherOpt = Annotated[
         "--teacher", help="The teacher model (any --model reference; default: the embedded default model)."
     ),
 ]
-#: the output folder of a resumable data-generation run
-RunOutOpt = Annotated[
-    Path, typer.Option("--out", "-o", help="Output folder (an existing run there is resumed).")
-]
 #: the BFCL overlap a data-generation run allows (None: calltune.datagen.decontam.DEFAULT_THRESHOLD)
 ThresholdOpt = Annotated[
     float | None, typer.Option("--threshold", help="Largest BFCL overlap allowed (default 0.5).")

@@ -10,7 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..cli_options import EngineOpt, NCtxOpt, RunOutOpt, TeacherOpt, ThresholdOpt, engine_from_options, fail
+from ..cli_options import (
+    EngineOpt,
+    JsonOpt,
+    MaxTokensOpt,
+    NCtxOpt,
+    TeacherOpt,
+    ThresholdOpt,
+    engine_from_options,
+    fail,
+)
 
 out = Console()
 err = Console(stderr=True)
@@ -30,7 +39,7 @@ def decontam(
     ],
     threshold: ThresholdOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many of the most overlapping texts to list.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Overlap of the data's user messages with every BFCL question (word / CJK-character 8-grams)
     and tool names that are BFCL function names; exits 1 above the threshold or on a name hit."""
@@ -76,7 +85,9 @@ def decontam(
 
 
 def general(
-    out_dir: RunOutOpt,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (an existing run there is resumed).")
+    ],
     n: Annotated[
         int, typer.Option("--n", "-n", help="How many requests to answer (at most about 900 exist).")
     ] = 100,
@@ -87,9 +98,7 @@ def general(
         int, typer.Option("--seed", help="Order of the requests and the teacher's sampling seed.")
     ] = 0,
     zh_share: Annotated[float, typer.Option("--zh-share", help="Share of Chinese requests.")] = 0.3,
-    max_tokens: Annotated[
-        int, typer.Option("--max-tokens", help="Longest answer, in tokens (longer: rejected).")
-    ] = 384,
+    max_tokens: MaxTokensOpt = 384,
     temperature: Annotated[
         float, typer.Option("--temperature", help="The teacher's sampling temperature.")
     ] = 0.0,
