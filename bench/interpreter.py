@@ -409,27 +409,30 @@ def main() -> None:
     runs_path = args.out / "runs.jsonl"
     questions = QUESTIONS[: args.limit] if args.limit else QUESTIONS
     if not args.report:
-        paths = write_files(data, args.out / "data")
+        args.out.mkdir(parents=True, exist_ok=True)
         done = {(r["setting"], r["id"]) for r in load_runs(runs_path)}
         todo = [(s, q) for q in questions for s in args.settings.split(",") if (s, q.id) not in done]
         if todo:
             from calltune.engines import load_engine
 
             engine = load_engine()
-            try:
-                for setting, q in todo:
-                    rec = run_one(engine, q, paths[q.file], setting, args.max_tokens, args.max_steps)
-                    rec["expected"] = expected[q.id]
-                    rec["correct"] = is_correct(rec["answer"], expected[q.id])
-                    with runs_path.open("a", encoding="utf-8") as f:
-                        f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    print(
-                        f"{setting:6} {q.id:26} correct={rec['correct']!s:5} ran={rec['code_ran']!s:5} "
-                        f"{rec['seconds']:6.1f}s  {rec['answer'][:80]!r}",
-                        flush=True,
-                    )
-            finally:
-                engine.close()
+            # the files are made again from the seed each time (the same bytes), never kept
+            with tempfile.TemporaryDirectory(prefix="calltune-bench-data-") as tmp:
+                paths = write_files(data, Path(tmp))
+                try:
+                    for setting, q in todo:
+                        rec = run_one(engine, q, paths[q.file], setting, args.max_tokens, args.max_steps)
+                        rec["expected"] = expected[q.id]
+                        rec["correct"] = is_correct(rec["answer"], expected[q.id])
+                        with runs_path.open("a", encoding="utf-8") as f:
+                            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        print(
+                            f"{setting:6} {q.id:26} correct={rec['correct']!s:5} ran={rec['code_ran']!s:5} "
+                            f"{rec['seconds']:6.1f}s  {rec['answer'][:80]!r}",
+                            flush=True,
+                        )
+                finally:
+                    engine.close()
     summary = summarize([r for r in load_runs(runs_path) if r["id"] in expected], expected)
     summary["meta"] = {
         "date": date.today().isoformat(),
