@@ -123,6 +123,17 @@ ContinueOpt = Annotated[
         help="Let the model go on after its last call, so that it can make the next one.",
     ),
 ]
+TeacherOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--teacher",
+        help="The teacher model: any --model reference (default: the embedded default model).",
+    ),
+]
+BfclThresholdOpt = Annotated[
+    float | None,
+    typer.Option("--threshold", help="Largest overlap of a request with a BFCL question (default 0.5)."),
+]
 
 #: what loading a model raises for a bad --model / --engine (calltune's own errors, missing files)
 LOAD_ERRORS: tuple[type[Exception], ...] = (CalltuneError, FileNotFoundError, ValueError, RuntimeError)

@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ..cli_options import EngineOpt, McpOpt, NCtxOpt, engine_from_options, fail
+from ..cli_options import (
+    BfclThresholdOpt,
+    EngineOpt,
+    McpOpt,
+    NCtxOpt,
+    TeacherOpt,
+    engine_from_options,
+    fail,
+)
 
 out = Console()
 err = Console(stderr=True)
@@ -87,13 +95,7 @@ def generate(
             "--library/--no-library", help="Include the shipped library (default: when no --tools/--mcp)."
         ),
     ] = None,
-    teacher: Annotated[
-        str | None,
-        typer.Option(
-            "--teacher",
-            help="The teacher model (any --model reference; default: the embedded default model).",
-        ),
-    ] = None,
+    teacher: TeacherOpt = None,
     engine: EngineOpt = None,
     n_ctx: NCtxOpt = None,
     concurrency: Annotated[
@@ -123,9 +125,7 @@ def generate(
     env_share: Annotated[
         float, typer.Option("--env-share", help="Share of requests over environment tools (with --env).")
     ] = 0.3,
-    threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Largest BFCL overlap allowed (default 0.5).")
-    ] = None,
+    threshold: BfclThresholdOpt = None,
     semantic: Annotated[
         bool, typer.Option("--semantic/--no-semantic", help="The teacher's yes/no check of every trajectory.")
     ] = True,
@@ -182,6 +182,10 @@ def generate(
             progress=progress,
         )
         report = pipe.run()
+    except KeyboardInterrupt:
+        progress.stop()
+        err.print(f"interrupted: run the same command to continue {out_dir} where it stopped")
+        raise typer.Exit(130) from None
     except ContaminationError as e:
         raise fail(f"{e} — kept.jsonl was moved to kept.contaminated.jsonl", 1) from None
     except (PipelineError, InstructionError) as e:

@@ -13,7 +13,8 @@ that code already rejects costs no more tokens:
                 no required value from nowhere (an ``enum`` value is a reading, not a copy)
 ``category``    the category's rule: no_fit and missing_value make no call (missing_value
                 asks back), parallel has one turn with two or more calls, sequential calls in
-                two or more turns, multi_turn answers each user turn, single/choice one call
+                two or more turns, multi_turn calls again after the follow-up, single/choice
+                one call (which one: ``blueprint``)
 ``blueprint``   the same calls as the blueprint: tool names, and every argument value the
                 blueprint gives (results of earlier calls, ``"<result>"``, excepted)
 ``env_state``   the environment's final state equals the blueprint's calls replayed on a
@@ -21,8 +22,10 @@ that code already rejects costs no more tokens:
 ``decontam``    no user text overlaps a BFCL question above the threshold, no BFCL
                 function name (:mod:`calltune.datagen.decontam`)
 ``semantic``    the teacher says yes to "does the reply resolve the request?"
-``dedupe``      the request is not (nearly) one already kept (run in order by the pipeline)
 ==============  ===========================================================================
+
+Requests are deduplicated (:class:`Dedupe`) and checked against BFCL before their
+trajectories run, in run order (the pipeline's construction stage), so no tokens are spent on them.
 """
 
 from __future__ import annotations
@@ -167,8 +170,6 @@ def check_category(traj: dict[str, Any], instr: Instruction, ctx: FilterContext)
         users = [i for i, m in enumerate(traj["messages"]) if m.get("role") == "user"]
         if len(users) < 2 or not any(idx > users[-1] for idx, _ in turns):
             return "the follow-up turn made no call"
-    if instr.target is not None and cat == "choice" and calls[0]["name"] != instr.target:
-        return f"called {calls[0]['name']} instead of {instr.target}"
     return None
 
 
