@@ -107,7 +107,7 @@ def merge_adapter(
         base.resize_token_embeddings(len(tok), mean_resizing=False)
     merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
     merged.save_pretrained(str(out))
-    tok.save_pretrained(str(out))
+    save_tokenizer(tok, out)
     b, _ = resolve_base(base_model, gguf_file)
     meta = {"format": format, "base_model": b, "adapter": False, "method": "lora", "merged": True}
     write_meta(out, meta)

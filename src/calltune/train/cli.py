@@ -176,12 +176,16 @@ train_cmd = config_command(TrainConfig, _run_train)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``data`` (check/show/convert/synth, and datagen's commands) and ``train`` to the main app."""
+    """Add ``data`` (check/show/convert/synth, and datagen's commands), ``train`` and ``export``
+    to the main app."""
     from ..datagen.commands import register as register_datagen
 
     register_datagen(data_app)
     app.add_typer(data_app, name="data")
     app.command("train")(train_cmd)
+    from .export_cli import export_app
+
+    app.add_typer(export_app, name="export")
 
 
 def main() -> None:  # ``python -m calltune.train.cli`` (used by accelerate launch)
