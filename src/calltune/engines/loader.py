@@ -9,6 +9,8 @@
                                             transformers with ``gguf_file=``)
 a directory (HF model, calltune output)     transformers (a directory holding only
                                             one .gguf file: llama.cpp)
+a calltune run exported to GGUF             llama.cpp on its export, with the run's
+                                            format (``engine="transformers"``: the run)
 ``org/name`` (hub id)                       transformers
 ``openai:URL``, ``http(s)://...``           OpenAI-compatible remote
 a name, with ``engine="openai"``            that model on ``$OPENAI_BASE_URL``
@@ -147,6 +149,9 @@ def plan_engine(model: str | os.PathLike[str] | None = None, engine: str | None 
             raise EngineError(f"GGUF file not found: {path}")
         return _plan_file(path, want)
     if path.is_dir():
+        run = _plan_run(path, want)
+        if run is not None:
+            return run
         ggufs = sorted(path.glob("*.gguf"))
         has_hf = (path / "config.json").is_file() or (path / "calltune.json").is_file()
         if not has_hf and len(ggufs) == 1:
@@ -167,6 +172,35 @@ def plan_engine(model: str | os.PathLike[str] | None = None, engine: str | None 
         f"model {ref!r} not found: give a .gguf file, a model directory, a hub id (org/name), "
         "an openai:URL, or one of the built-in names (default, gemma-270m)"
     )
+
+
+def _plan_run(path: Path, want: str | None) -> EnginePlan | None:
+    """A training run exported to GGUF (``calltune export gguf``): llama.cpp on that file with
+    the run's chat format, unless transformers is asked for (None: the run loads as today)."""
+    from .hf import CALLTUNE_CONFIG, read_calltune_config
+
+    meta = read_calltune_config(path)
+    if meta is None or want == "transformers":
+        return None
+    export = meta.get("export") or {}
+    gguf = export.get("gguf") if isinstance(export, dict) else None
+    if not gguf:
+        if want == "llamacpp":
+            raise EngineError(
+                f"{path} is a training run without a GGUF export: run `calltune export gguf {path}` "
+                "first, or load it with --engine hf"
+            )
+        return None
+    file = path / gguf  # an absolute path stays as it is
+    if not file.is_file():
+        raise EngineError(
+            f"{path / CALLTUNE_CONFIG} names the GGUF export {gguf}, which is missing: run "
+            f"`calltune export gguf {path}` again, or load the run with --engine hf"
+        )
+    kwargs: dict[str, Any] = {"model_id": path.name}
+    if meta.get("format"):
+        kwargs["default_format"] = meta["format"]
+    return EnginePlan("llamacpp", str(file), kwargs)
 
 
 def _plan_file(path: Path, want: str | None) -> EnginePlan:
