@@ -58,25 +58,27 @@ def glm_tokenizer() -> Any:
     return tok
 
 
-def tiny_model(vocab_size: int, seed: int = 0) -> Any:
-    """A 2-layer Gemma 3 text model with random weights (``seed`` fixes them)."""
+def tiny_model(vocab_size: int, seed: int = 0, **config: Any) -> Any:
+    """A 2-layer Gemma 3 text model with random weights (``seed`` fixes them); ``config``
+    overrides fields of its ``Gemma3TextConfig``."""
     import torch
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     torch.manual_seed(seed)
-    cfg = Gemma3TextConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        sliding_window=64,
-        max_position_embeddings=2048,
-        layer_types=["sliding_attention", "full_attention"],
-        attn_implementation="sdpa",
-    )
+    fields: dict[str, Any] = {
+        "vocab_size": vocab_size,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "head_dim": 16,
+        "sliding_window": 64,
+        "max_position_embeddings": 2048,
+        "layer_types": ["sliding_attention", "full_attention"],
+        "attn_implementation": "sdpa",
+    }
+    cfg = Gemma3TextConfig(**{**fields, **config})
     return Gemma3ForCausalLM(cfg).eval()
 
 
