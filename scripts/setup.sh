@@ -23,3 +23,5 @@ if [ "${CALLTUNE_SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ] && com
 fi
 # Assemble and verify the embedded default model once (cached under ~/.cache/calltune).
 calltune models assemble default
+# llama.cpp's GGUF converter (from the llama-cpp-python sdist) for `calltune export gguf`.
+calltune export converter >/dev/null || echo "warning: llama.cpp's GGUF converter not installed; 'calltune export gguf' needs it" >&2
