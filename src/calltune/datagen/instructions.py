@@ -221,7 +221,7 @@ def schedule(mix: Mapping[str, float], zh_share: float) -> Iterator[tuple[str, s
 # --------------------------------------------------------------------------- the prompt
 SYSTEM = (
     "You write realistic requests that users send to an assistant that can call the functions "
-    "below. Reply with a JSON list only."
+    "below. Reply with a compact JSON list only, one item per line."
 )
 _KIND = {
     "single": 'Each request needs exactly one call of one function; give every required value in the request. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}]}',

@@ -72,6 +72,7 @@ def build_report(out: str | Path) -> dict[str, Any]:
     teacher_gens = [g for g in gens if "seconds" in g]
     gen_s = sum(g["seconds"] for g in teacher_gens)
     traj_s = sum(t.get("seconds", 0.0) for t in trajs)
+    sem_s = sum(t["semantic"].get("seconds", 0.0) for t in trajs if isinstance(t.get("semantic"), dict))
     per_gen = manifest["settings"]["per_generation"]
     asked = per_gen * len(teacher_gens) + sum(len(g["instructions"]) for g in gens if "seconds" not in g)
     stages = _stages(gens, trajs, asked)
@@ -132,7 +133,9 @@ def build_report(out: str | Path) -> dict[str, Any]:
             "trajectory_s": round(traj_s, 2),
             "per_generation_s": round(gen_s / len(teacher_gens), 2) if teacher_gens else None,
             "per_trajectory_s": round(traj_s / len(trajs), 2) if trajs else None,
-            "per_kept_s": round((gen_s + traj_s) / len(kept), 2) if kept else None,
+            "semantic_s": round(sem_s, 2),
+            "per_semantic_check_s": round(sem_s / len(trajs), 2) if trajs else None,
+            "per_kept_s": round((gen_s + traj_s + sem_s) / len(kept), 2) if kept else None,
         },
         "rejects": sorted(reasons.values(), key=lambda r: (-r["count"], r["stage"])),
         "decontam": json.loads(decontam_path.read_text(encoding="utf-8")) if decontam_path.exists() else None,
@@ -154,7 +157,8 @@ def report_markdown(rep: dict[str, Any]) -> str:
         f"(yield {c['yield']:.0%} of trajectories).",
         "",
         f"Time: {t['per_generation_s']} s per instruction generation, {t['per_trajectory_s']} s per "
-        f"trajectory, {t['per_kept_s']} s per kept trajectory (all teacher time).",
+        f"trajectory, {t['per_semantic_check_s']} s per semantic check, {t['per_kept_s']} s per kept "
+        "trajectory (all the teacher's time, divided by the kept).",
         "",
         "| stage | in | rejected | out |",
         "| --- | ---: | ---: | ---: |",
@@ -207,8 +211,8 @@ def print_report(rep: dict[str, Any], console: Console | None = None) -> None:
     head.add_row("kept / trajectories", f"{c['kept']} / {c['trajectories']} ({c['yield']:.0%})")
     head.add_row("generations (requests asked)", f"{c['generations']} ({c['requests_asked']})")
     head.add_row(
-        "s per generation / trajectory / kept",
-        f"{t['per_generation_s']} / {t['per_trajectory_s']} / {t['per_kept_s']}",
+        "s per generation / trajectory / semantic check / kept",
+        f"{t['per_generation_s']} / {t['per_trajectory_s']} / {t['per_semantic_check_s']} / {t['per_kept_s']}",
     )
     head.add_row("categories (kept)", _fmt_counts(rep["categories"]["kept"]))
     head.add_row("languages (kept)", _fmt_counts(rep["languages"]["kept"]))
