@@ -122,6 +122,13 @@ def generate(
     per_generation: Annotated[
         int, typer.Option("--per-generation", help="Requests the teacher writes per generation.")
     ] = 3,
+    shared_tools: Annotated[
+        int,
+        typer.Option(
+            "--shared-tools",
+            help="Consecutive generations that write for one tool list (their prompts share it).",
+        ),
+    ] = 2,
     env_share: Annotated[
         float, typer.Option("--env-share", help="Share of requests over environment tools (with --env).")
     ] = 0.3,
@@ -156,6 +163,7 @@ def generate(
         mix=weights,
         zh_share=zh_share,
         per_generation=per_generation,
+        shared_tools=shared_tools,
         concurrency=concurrency,
         envs=sorted(envs),
         env_share=env_share,

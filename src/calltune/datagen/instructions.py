@@ -168,35 +168,48 @@ class ToolPool:
         return [self.by_name[n].tool.spec() for n in names]
 
 
-def sample_group(pool: ToolPool, index: int, category: str, lang: str, seed: int) -> Group:
-    """The tools of generation ``index``: 1-3 tools of one domain (Chinese-named ones preferred
-    for Chinese requests and left out of English ones), and up to 2 distractors from other domains."""
-    gseed = stable_seed(seed, "group", index)
-    rng = random.Random(gseed)
+def sample_group(
+    pool: ToolPool,
+    index: int,
+    category: str,
+    lang: str,
+    seed: int,
+    block: int | None = None,
+    tools_lang: str | None = None,
+) -> Group:
+    """Generation ``index``'s group: 2-3 tools of one domain and up to 2 distractors from other
+    domains. The tools depend only on ``block`` (default: ``index``) and ``tools_lang``
+    (default: ``lang``), so the generations of one block write for the same tool list and
+    share their prompt prefix. Chinese-named tools are preferred for Chinese requests and left
+    out of English ones."""
+    block = index if block is None else block
+    tl = tools_lang or lang
+    rng = random.Random(stable_seed(seed, "tools", block))
     domains = sorted(pool.domains)
     # every domain once per round, in a shuffled order: coverage without luck
-    rounds = random.Random(stable_seed(seed, "domains", index // len(domains)))
+    rounds = random.Random(stable_seed(seed, "domains", block // len(domains)))
     order = rounds.sample(domains, len(domains))
-    domain = order[index % len(domains)]
+    domain = order[block % len(domains)]
     has = {
         lg: [d for d in domains if any(pool.by_name[n].lang == lg for n in pool.domains[d])]
         for lg in ("en", "zh")
     }
-    if lang == "zh" and has["zh"] and domain not in has["zh"] and rng.random() < 0.6:
+    if tl == "zh" and has["zh"] and domain not in has["zh"] and rng.random() < 0.6:
         domain = rng.choice(has["zh"])
-    if lang == "en" and has["en"] and domain not in has["en"]:  # Chinese-named tools go with Chinese requests
+    if tl == "en" and has["en"] and domain not in has["en"]:  # Chinese-named tools go with Chinese requests
         domain = rng.choice(has["en"])
     names = list(pool.domains[domain])
-    if lang == "en":
+    if tl == "en":
         names = [n for n in names if pool.by_name[n].lang == "en"] or names
-    if lang == "zh" and any(pool.by_name[n].lang == "zh" for n in names):
+    if tl == "zh" and any(pool.by_name[n].lang == "zh" for n in names):
         names.sort(key=lambda n: pool.by_name[n].lang != "zh")  # Chinese-named tools first
         names = names[: max(3, sum(pool.by_name[n].lang == "zh" for n in names))]
-    k = min(len(names), 1 if category == "single" else rng.randint(2, 3))
-    focus = rng.sample(names, k)
+    focus = rng.sample(names, min(len(names), rng.randint(2, 3)))
     others = [n for d in sorted(pool.domains) if d != domain for n in pool.domains[d]]
-    distractors = rng.sample(others, min(2, len(others))) if category != "single" else []
-    return Group(f"g{index:04d}", index, category, lang, focus, distractors, gseed)
+    distractors = rng.sample(others, min(2, len(others)))
+    return Group(
+        f"g{index:04d}", index, category, lang, focus, distractors, stable_seed(seed, "group", index)
+    )
 
 
 def schedule(mix: Mapping[str, float], zh_share: float) -> Iterator[tuple[str, str]]:
@@ -380,7 +393,6 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
     request = _text(item, "request", lang)
     iid = f"{group.id}.{k}"
     seed = stable_seed(group.seed, k)
-    rng = random.Random(seed)
     followups: list[str] = []
     target: str | None = None
     missing: str | None = None
@@ -412,7 +424,7 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
         if cat == "no_fit":
             target = calls[0]["name"]
             calls = []
-    offered = _offered(cat, group, target, calls, rng)
+    offered = _offered(cat, group, target, calls)
     if not offered:
         raise _Bad("nothing is left to offer (no sibling or distractor tools)")
     return Instruction(
@@ -432,14 +444,15 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
     )
 
 
-def _offered(
-    cat: str, group: Group, target: str | None, calls: Sequence[dict[str, Any]], rng: random.Random
-) -> list[str]:
+def _offered(cat: str, group: Group, target: str | None, calls: Sequence[dict[str, Any]]) -> list[str]:
+    """The tools offered for an item: in one shuffled order for the whole generation (its
+    trajectories' prompts share a prefix), ``no_fit`` without the target, ``single`` only the
+    tool called."""
     if cat == "single":
         return list(dict.fromkeys(c["name"] for c in calls))
-    names = [n for n in group.focus + group.distractors if not (cat == "no_fit" and n == target)]
-    rng.shuffle(names)
-    return names
+    names = group.focus + group.distractors
+    random.Random(group.seed).shuffle(names)
+    return [n for n in names if not (cat == "no_fit" and n == target)]
 
 
 @dataclass

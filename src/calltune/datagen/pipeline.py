@@ -71,6 +71,8 @@ class Settings:
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     zh_share: float = 0.2
     per_generation: int = 3
+    #: consecutive generations that write for one tool list (their prompts share its prefix)
+    shared_tools: int = 2
     concurrency: int = 1
     envs: list[str] = field(default_factory=list)
     #: share of the requests written over environment tools (half of it code-written tasks)
@@ -285,7 +287,7 @@ class Pipeline:
             yield Generation(group, out, [], None)
 
     def _group(
-        self, i: int, category: str, lang: str
+        self, i: int, category: str, lang: str, tools_lang: str | None = None
     ) -> tuple[Group, list[dict[str, Any]], dict[str, Any], str | None]:
         """Generation ``i``'s group, the specs shown to the teacher, its tools, and a state description."""
         s = self.settings
@@ -305,7 +307,8 @@ class Pipeline:
                 inst.close()
             group = Group(f"g{i:04d}", i, category, lang, list(tools), [], env_seed, name, env_seed)
             return group, specs, tools, state
-        group = sample_group(self.pool, i, category, lang, s.seed)
+        block = i // max(1, s.shared_tools)
+        group = sample_group(self.pool, i, category, lang, s.seed, block=block, tools_lang=tools_lang)
         tools = {n: self.pool.tool(n) for n in group.focus}
         return group, self.pool.specs(group.focus), tools, None
 
@@ -362,10 +365,12 @@ class Pipeline:
                 self._screen(gen, dedupe)
                 record(gen)
         max_generations = 4 * -(-s.n // max(1, s.per_generation)) + 4
+        block_lang: dict[int, str] = {}  # a block's tools follow the language of its first generation
         for i, (cat, lang) in enumerate(schedule(s.mix, s.zh_share)):
             if len(accepted) >= s.n or i >= max_generations:
                 break
-            group, specs, tools, state = self._group(i, cat, lang)
+            tools_lang = block_lang.setdefault(i // max(1, s.shared_tools), lang)
+            group, specs, tools, state = self._group(i, cat, lang, tools_lang)
             if group.id in done_groups:
                 continue
             gen = generate_group(self.teacher, group, specs, tools, s.per_generation, state)
