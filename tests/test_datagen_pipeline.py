@@ -77,18 +77,23 @@ def test_end_to_end_every_category_valid_seed_format(tmp_path):
     assert manifest["runs"][0]["command"] == ["test"] and manifest["settings"]["n"] == 36
 
 
-def test_resume_after_a_kill_ends_with_the_same_kept_set(tmp_path):
+@pytest.mark.parametrize("fail_after", [3, 40], ids=["while-constructing", "while-running"])
+def test_resume_after_a_kill_ends_with_the_same_kept_set(tmp_path, fail_after):
     whole = tmp_path / "whole"
     make(whole, n=18).run()
     expected = kept_ids(whole)
     assert len(expected) >= 12
 
     part = tmp_path / "part"
-    # killed in the middle of the trajectories (the instructions took 7 generations)
+    # killed after 3 generations (constructing) or in the middle of the trajectories
     with pytest.raises(KeyboardInterrupt):
-        make(part, FakeTeacher(fail_after=40), n=18).run()
+        make(part, FakeTeacher(fail_after=fail_after), n=18).run()
     done = read_jsonl(part / "trajectories.jsonl")
-    assert 0 < len(done) < 18
+    gens = read_jsonl(part / "generations.jsonl")
+    if fail_after == 3:
+        assert (len(gens), len(done)) == (3, 0)
+    else:
+        assert 0 < len(done) < 18
     with (part / "trajectories.jsonl").open("a") as f:  # a line cut off by the kill
         f.write('{"id": "g0009.2", "verdict": {"ke')
     teacher = FakeTeacher()
@@ -98,7 +103,10 @@ def test_resume_after_a_kill_ends_with_the_same_kept_set(tmp_path):
     assert len(ids) == len(set(ids)) == 18  # every trajectory once, none run twice
     gens = [g["group"]["id"] for g in read_jsonl(part / "generations.jsonl")]
     assert len(gens) == len(set(gens))
-    assert not any("different requests" in p for p in map(teacher.tokenizer.decode, teacher.prompts))
+    asked = sum("different requests" in p for p in map(teacher.tokenizer.decode, teacher.prompts))
+    assert asked == len(gens) - (
+        3 if fail_after == 3 else len(gens)
+    )  # finished generations are not asked again
     manifest = json.loads((part / "manifest.json").read_text())
     assert len(manifest["runs"]) == 2
 
