@@ -368,7 +368,7 @@ def _calls(value: Any, group_tools: Mapping[str, Tool], where: str) -> list[dict
     return out
 
 
-class _Bad(Exception):
+class _Bad(CalltuneError, ValueError):
     """An item that is not a usable blueprint (internal: becomes a :class:`Reject`)."""
 
 
