@@ -239,7 +239,7 @@ SYSTEM = (
 _KIND = {
     "single": 'Each request needs exactly one call of one function; give every required value in the request. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}]}',
     "parallel": 'Each request needs two or more calls that do not depend on each other, made at once. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}, ...]}',
-    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". Item: {"request": "...", "calls": [first call, second call]}',
+    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". The request is what the user says, in words. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {"...": "<result>"}}]}',
     "missing_value": 'Each request asks for what one function does but leaves out the value of one of its required parameters, so the assistant must ask for it. Item: {"request": "...", "tool": "...", "missing": "parameter"}',
     "multi_turn": 'Each request needs one call, and has a follow-up message the user sends after the answer that builds on it and needs another call. Item: {"request": "...", "calls": [...], "followup": "...", "followup_calls": [...]}',
 }
