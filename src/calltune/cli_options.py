@@ -83,6 +83,16 @@ ToolsOpt = Annotated[
     list[Path] | None,
     typer.Option("--tools", "-t", help="A Python file with @tool functions (or a TOOLS list); repeatable."),
 ]
+ToolSourcesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tools",
+        "-t",
+        help="Tools to write requests for: a .py file of @tool functions (or TOOLS), an OpenAI tools JSON "
+        "file (results simulated by the teacher), or an importable module name; repeatable "
+        "(default: the shipped library).",
+    ),
+]
 ToolsFileOpt = Annotated[
     Path,
     typer.Option("--tools", "-t", exists=True, dir_okay=False, help="A .py tools file or OpenAI tools JSON."),

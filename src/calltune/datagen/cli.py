@@ -14,26 +14,17 @@ from rich.console import Console
 from ..cli_options import (
     BfclThresholdOpt,
     EngineOpt,
+    JsonOpt,
     McpOpt,
     NCtxOpt,
     TeacherOpt,
+    ToolSourcesOpt,
     engine_from_options,
     fail,
 )
 
 out = Console()
 err = Console(stderr=True)
-
-ToolSourcesOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--tools",
-        "-t",
-        help="Tools to write requests for: a .py file of @tool functions (or TOOLS), an OpenAI tools JSON "
-        "file (results simulated by the teacher), or an importable module name; repeatable "
-        "(default: the shipped library).",
-    ),
-]
 
 
 def _load_sources(
@@ -211,7 +202,7 @@ def generate(
 
 def report(
     run_dir: Annotated[Path, typer.Argument(help="The --out folder of a `calltune data generate` run.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Yield per stage, category mix, languages, tools and domains, tokens, time per kept
     trajectory, rejects by reason and the decontamination result of a run (also written as
