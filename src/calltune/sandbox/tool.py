@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .cellcode import final_return_as_value
 from .filetypes import describe_file
 from .kernel import Sandbox
 from .result import CellResult
@@ -49,7 +50,7 @@ class PythonSession:
         return self.results[-1] if self.results else None
 
     def run(self, code: str) -> CellResult:
-        result = self.sandbox.run(code)
+        result = self.sandbox.run(final_return_as_value(code))
         self.results.append(result)
         return result
 
@@ -104,7 +105,7 @@ def python_tool(sandbox_factory: SandboxFactory | None = None, **sandbox_kwargs:
 def run_interpreter(sandbox: Sandbox, code: str) -> str:
     """The observation for a ChatGLM3 ``<|assistant|>interpreter`` code block (the chat format
     wraps it in a ```` ```result ```` fence)."""
-    return sandbox.run(code).to_observation()
+    return sandbox.run(final_return_as_value(code)).to_observation()
 
 
 def system_prompt(sandbox: Sandbox | None = None, uploads: list[str] | None = None) -> str:
