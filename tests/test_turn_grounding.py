@@ -116,6 +116,18 @@ def _turn(outputs: list[str], **kw: Any) -> tuple[Turn, ScriptedEngine]:
     return Turn(eng, get_format("hermes"), settings), eng
 
 
+def test_the_example_with_something_added_is_flagged_too() -> None:
+    user = _user("What is the square root of 1764, plus 8?")
+    copied = ToolCall("calculator", {"expression": "(3 + 4) * sqrt(2) / 7 + 8"})
+    _, found = ground_calls([copied], user, [CALC])
+    assert [(u.param, u.action) for u in found] == [("expression", "copied")]
+    for fine in ("sqrt(1764) + 8", "(3 + 4) * 2"):  # the user's own numbers; other numbers
+        _, found = ground_calls([ToolCall("calculator", {"expression": fine})], user, [CALC])
+        assert not found, fine
+    said = _user("Compute (3 + 4) * sqrt(2) / 7 + 8")  # the user wrote the example themselves
+    assert ground_calls([copied], said, [CALC])[1] == []
+
+
 def test_turn_generates_again_when_a_required_value_is_copied() -> None:
     turn, eng = _turn(
         [

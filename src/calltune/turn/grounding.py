@@ -10,8 +10,9 @@ words, tool results), or is the parameter's declared default (leaving it out mea
 - an **optional** argument that is not grounded (or is ``null``) is left out of the call:
   the function's own default applies;
 - a **required** argument whose value is not in the conversation but is the example in the
-  tool's own description (what follows "e.g.", "for example", "such as"; never one of the
-  parameter's ``enum`` values) makes the call *ungrounded*: the turn generates again with a
+  tool's own description (what follows "e.g.", "for example", "such as", up to the end of its
+  sentence; never one of the parameter's ``enum`` values), or that example with something
+  added (``(3 + 4) * sqrt(2) / 7 + 8``), makes the call *ungrounded*: the turn generates again with a
   note naming the copied value (:data:`COPIED_NOTE`), once.
 
 Grounding of a value: strings are compared case- and accent-insensitively after collapsing
@@ -138,8 +139,13 @@ def _copied(value: Any, descriptions: Sequence[str], spec: dict[str, Any], evide
     v = _fold(value)
     for text in descriptions:
         m = _EXAMPLE.search(text)
-        if m is not None and v in _fold(text[m.end() :]):
-            return not evidence.has_text(value)
+        if m is None:
+            continue
+        after = text[m.end() :]
+        example = _fold(re.split(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]", after, maxsplit=1)[0])
+        # the value is (part of) the example, or the example with something added to it
+        if v in _fold(after) or (len(example) >= 6 and f" {example} " in f" {v} "):
+            return not evidence.has_text(value) and not evidence.has_text(example)
     return False
 
 
