@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from datagen_fixtures import FakeTeacher, StubIndex, sample_pool_tools
+from datagen_fixtures import CounterEnv, FakeTeacher, StubIndex, sample_pool_tools
 
 from calltune.datagen.instructions import CATEGORIES, ToolPool, parse_items
 from calltune.datagen.pipeline import Pipeline, Settings, read_jsonl
@@ -121,6 +121,31 @@ def test_resume_refuses_other_settings_and_extends_n(tmp_path):
     make(out, n=9).run()
     assert len(read_jsonl(out / "instructions.jsonl")) == 9
     assert len(read_jsonl(out / "trajectories.jsonl")) == 9
+
+
+def test_rounds_run_trajectories_before_all_requests_exist_and_keep_the_same_set(tmp_path):
+    envs = {"counter": CounterEnv()}
+    whole = tmp_path / "whole"
+    make(whole, envs=envs, n=18, env_share=0.6).run()
+    rounds = tmp_path / "rounds"
+    teacher = FakeTeacher()
+    make(rounds, teacher, envs=envs, n=18, env_share=0.6, round_size=6).run()
+    assert sorted(kept_ids(rounds)) == sorted(kept_ids(whole))
+    code = [i for i in kept_ids(rounds) if i.startswith("e-")]
+    assert code, kept_ids(rounds)
+    # code-written tasks are spread over the rounds, not all run first
+    order = [t["id"] for t in read_jsonl(rounds / "trajectories.jsonl")]
+    assert not order[0].startswith("e-") or not all(i.startswith("e-") for i in order[: len(code)])
+    # the first trajectory ran before the last requests were written
+    prompts = list(map(teacher.tokenizer.decode, teacher.prompts))
+    asks = [i for i, p in enumerate(prompts) if "different requests" in p]
+    others = [i for i, p in enumerate(prompts) if "different requests" not in p]
+    assert others and asks and others[0] < asks[-1]
+    ids = [t["id"] for t in read_jsonl(rounds / "trajectories.jsonl")]
+    assert len(ids) == len(set(ids)) == 18
+    # a finished run resumed with more rounds goes on where it stopped
+    make(rounds, FakeTeacher(), envs=envs, n=24, env_share=0.6, round_size=6).run()
+    assert len(read_jsonl(rounds / "trajectories.jsonl")) == 24
 
 
 def test_concurrency_runs_trajectories_at_once_with_the_same_result(tmp_path):

@@ -120,6 +120,14 @@ def generate(
             help="Consecutive generations that write for one tool list (their prompts share it).",
         ),
     ] = 2,
+    round_size: Annotated[
+        int,
+        typer.Option(
+            "--round-size",
+            help="Construct and run in rounds of this many requests, so kept samples come from the "
+            "first hour on (0: construct all requests first).",
+        ),
+    ] = 0,
     env_share: Annotated[
         float, typer.Option("--env-share", help="Share of requests over environment tools (with --env).")
     ] = 0.3,
@@ -156,6 +164,7 @@ def generate(
         per_generation=per_generation,
         shared_tools=shared_tools,
         concurrency=concurrency,
+        round_size=round_size,
         envs=sorted(envs),
         env_share=env_share,
         tools=[

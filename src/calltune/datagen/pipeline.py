@@ -55,7 +55,7 @@ FILES = {
     "rejects": "rejects.jsonl",
 }
 #: settings a resumed run may change (the rest must match the manifest)
-RESUMABLE = ("n", "concurrency")
+RESUMABLE = ("n", "concurrency", "round_size")
 
 
 class PipelineError(CalltuneError, ValueError):
@@ -74,6 +74,9 @@ class Settings:
     #: consecutive generations that write for one tool list (their prompts share its prefix)
     shared_tools: int = 2
     concurrency: int = 1
+    #: construct and run in rounds of this many requests (0: construct all, then run them), so
+    #: that a long run keeps trajectories from its first hour and every round covers the mix
+    round_size: int = 0
     envs: list[str] = field(default_factory=list)
     #: share of the requests written over environment tools (half of it code-written tasks)
     env_share: float = 0.3
@@ -332,8 +335,9 @@ class Pipeline:
                 keep.append(ins)
         gen.instructions = keep
 
-    def instructions(self) -> list[Instruction]:
-        """Stage 1: construct instructions until there are ``n`` (journalled per generation)."""
+    def instructions(self, written: int | None = None) -> list[Instruction]:
+        """Stage 1: construct instructions until there are ``n`` (journalled per generation);
+        ``written``: stop once that many teacher-written ones are accepted (a round's share)."""
         s = self.settings
         journal = Journal(self.path("generations"))
         done = read_jsonl(self.path("generations"))
@@ -369,6 +373,8 @@ class Pipeline:
         for i, (cat, lang) in enumerate(schedule(s.mix, s.zh_share)):
             if len(accepted) >= s.n or i >= max_generations:
                 break
+            if written is not None and sum(1 for a in accepted if a.task is None) >= written:
+                break
             tools_lang = block_lang.setdefault(i // max(1, s.shared_tools), lang)
             group, specs, tools, state = self._group(i, cat, lang, tools_lang)
             if group.id in done_groups:
@@ -376,7 +382,7 @@ class Pipeline:
             gen = generate_group(self.teacher, group, specs, tools, s.per_generation, state)
             self._screen(gen, dedupe)
             record(gen)
-        if len(accepted) < s.n:
+        if len(accepted) < s.n and written is None:
             self.progress.note(
                 f"[yellow]only {len(accepted)} usable requests after {max_generations} generations[/yellow]"
             )
@@ -477,6 +483,27 @@ class Pipeline:
             rep.raise_if_contaminated()
         return rep
 
+    def _rounds(self) -> list[Instruction]:
+        """Construct and run round by round: each round's teacher-written requests, and the
+        code-written environment tasks in proportion; returns all of the run's instructions."""
+        n, size = self.settings.n, self.settings.round_size
+        target = 0
+        instructions: list[Instruction] = []
+        while target < n:
+            target = min(n, target + size)
+            code_all = [i for i in self.instructions(written=0) if i.task is not None]
+            share = round(len(code_all) * target / n)
+            instructions = self.instructions(written=target - share)
+            code = [i for i in instructions if i.task is not None][:share]
+            self.trajectories([i for i in instructions if i.task is None] + code)
+            self.rebuild(instructions)
+            if len(instructions) >= n or self._exhausted(instructions, target - share):
+                break
+        return instructions
+
+    def _exhausted(self, instructions: Sequence[Instruction], wanted: int) -> bool:
+        return sum(1 for i in instructions if i.task is None) < wanted
+
     def run(self) -> dict[str, Any]:
         """The whole run (or the rest of it); returns the report (also written as report.json/.md)."""
         from .report import build_report, write_report
@@ -484,7 +511,7 @@ class Pipeline:
         self._manifest()
         self.rebuild()
         try:
-            instructions = self.instructions()
+            instructions = self._rounds() if self.settings.round_size > 0 else self.instructions()
             self.rebuild(instructions)
             self.trajectories(instructions)
             self.rebuild(instructions)
