@@ -3,6 +3,7 @@ make the turn generate again, grounded values stay."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from calltune.engines.base import SamplingParams
@@ -126,6 +127,11 @@ def test_the_example_with_something_added_is_flagged_too() -> None:
         assert not found, fine
     said = _user("Compute (3 + 4) * sqrt(2) / 7 + 8")  # the user wrote the example themselves
     assert ground_calls([copied], said, [CALC])[1] == []
+    eg = copy.deepcopy(CALC)  # the builtin calculator's wording
+    eg["function"]["parameters"]["properties"]["expression"]["description"] = (
+        "An arithmetic expression, e.g. '(3 + 4) * sqrt(2) / 7'"
+    )
+    assert [u.action for u in ground_calls([copied], user, [eg])[1]] == ["copied"]
 
 
 def test_turn_generates_again_when_a_required_value_is_copied() -> None:
@@ -140,9 +146,27 @@ def test_turn_generates_again_when_a_required_value_is_copied() -> None:
     assert len(r.attempts) == 2 and "copied" in r.attempts[0].note
     assert r.attempts[0].ungrounded[0]["action"] == "copied"
     second = eng.tokenizer.decode(eng.prompts[1]) if isinstance(eng.prompts[1], list) else eng.prompts[1]
-    assert "is the example from the function's description" in second
     first = eng.tokenizer.decode(eng.prompts[0]) if isinstance(eng.prompts[0], list) else eng.prompts[0]
-    assert "is the example from the function's description" not in first
+    # told, and shown the tool without its example (the note quotes the copied value)
+    assert "is the example from the function's description" in second
+    assert "is the example" not in first and 'sqrt(2) / 7"' in first
+    assert 'sqrt(2) / 7"' not in second.split("Note:")[0]
+
+
+def test_a_second_copy_is_told_again_without_the_value_quoted_then_the_call_stands() -> None:
+    copy_call = hermes_call("calculator", {"expression": "(3 + 4) * sqrt(2) / 7 + 8"})
+    turn, eng = _turn([copy_call, copy_call, hermes_call("calculator", {"expression": "sqrt(1764) + 8"})])
+    r = turn.run(
+        _user("What is the square root of 1764, plus 8?"), [CALC], "auto", SamplingParams(max_tokens=400)
+    )
+    assert [c.arguments for c in r.calls] == [{"expression": "sqrt(1764) + 8"}] and len(r.attempts) == 3
+    third = eng.tokenizer.decode(eng.prompts[2]) if isinstance(eng.prompts[2], list) else eng.prompts[2]
+    assert "used the example from the function's description" in third and "sqrt(2) / 7" not in third
+    turn, _ = _turn([copy_call] * 3)  # it copies every time: two retries, then the call stands as flagged
+    r = turn.run(
+        _user("What is the square root of 1764, plus 8?"), [CALC], "auto", SamplingParams(max_tokens=400)
+    )
+    assert len(r.attempts) == 3 and r.ungrounded[0]["action"] == "copied"
 
 
 def test_turn_leaves_out_ungrounded_optional_arguments_and_says_so() -> None:

@@ -35,7 +35,7 @@ from .answers import ANSWER_NOTE, answer_misses_results
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
 from .fanout import fan_out, fanned_note
-from .grounding import copied_note, ground_calls
+from .grounding import COPIED_NOTES, copied_note, ground_calls, without_examples
 from .history import answered_calls, has_tool_results, last_user_text, repeats_answered
 from .live import LiveCalls, calls_stream_live
 from .policy import TurnPlan, check_calls, forced_messages, plan_turn
@@ -338,13 +338,17 @@ class Turn:
         # 2b. arguments the conversation does not support
         if not redo and calls and s.ground_arguments:
             calls, found = ground_calls(calls, messages, plan.offered)
-            note = copied_note(found)
-            if note and not plan.force_by_prompt:
-                # a required value copied from the description: generate again once, told so
+            # a required value copied from the description: generate again, told so and shown the
+            # tools without the example; told in other words once more if it copies again
+            for retry in range(len(COPIED_NOTES)):
+                note = copied_note(found, retry)
+                if not note or plan.force_by_prompt:
+                    break
                 gen.attempt.ungrounded = [u.to_dict() for u in found]
                 gen.attempt.note = "; ".join(n for n in [gen.attempt.note, "copied example value(s)"] if n)
                 told = _with_note(messages, note)
-                gen = yield from self._generate(told, plan, params, explicit_max_tokens, 1, False)
+                shown = replace(plan, tools=without_examples(plan.tools, found))
+                gen = yield from self._generate(told, shown, params, explicit_max_tokens, 1, False)
                 attempts.append(gen.attempt)
                 parsed = gen.parsed
                 calls, errors, code = list(parsed.tool_calls), list(parsed.errors), list(parsed.code)

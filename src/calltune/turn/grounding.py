@@ -12,8 +12,9 @@ words, tool results), or is the parameter's declared default (leaving it out mea
 - a **required** argument whose value is not in the conversation but is the example in the
   tool's own description (what follows "e.g.", "for example", "such as", up to the end of its
   sentence; never one of the parameter's ``enum`` values), or that example with something
-  added (``(3 + 4) * sqrt(2) / 7 + 8``), makes the call *ungrounded*: the turn generates again with a
-  note naming the copied value (:data:`COPIED_NOTE`), once.
+  added (``(3 + 4) * sqrt(2) / 7 + 8``), makes the call *ungrounded*: the turn generates again, shown the tools without the
+  example and told so by a note naming the copied value (:data:`COPIED_NOTE`); if it copies
+  again, once more with a note that does not quote the value (:data:`COPIED_NOTES`).
 
 Grounding of a value: strings are compared case- and accent-insensitively after collapsing
 punctuation and spaces (``"New York"`` is grounded by "new-york", ``"fahrenheit"`` by
@@ -25,6 +26,7 @@ objects when every leaf is grounded.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import unicodedata
@@ -38,6 +40,15 @@ COPIED_NOTE = (
     "Note: the value {value!r} you gave for {param!r} of {name} is the example from the function's "
     "description, not something the user said. Use the values from the user's request; if a "
     "required value is missing, ask the user for it instead of calling."
+)
+#: the notes of the turn generated again, in order: the second does not quote the value back
+#: (greedy decoding copied the quoted value once more, "(3 + 4) * sqrt(2) / 7 + 8")
+COPIED_NOTES = (
+    COPIED_NOTE,
+    "Note: your call of {name} used the example from the function's description for {param!r}, "
+    "not the user's values. Write {param!r} from the values in the user's request only (the "
+    "example is gone from the description); if a required value is missing, ask the user for it "
+    "instead of calling.",
 )
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
@@ -141,7 +152,7 @@ def _copied(value: Any, descriptions: Sequence[str], spec: dict[str, Any], evide
         m = _EXAMPLE.search(text)
         if m is None:
             continue
-        after = text[m.end() :]
+        after = text[m.end() :].lstrip(" .:,")  # "e.g. ..." / "for example: ..."
         example = _fold(re.split(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]", after, maxsplit=1)[0])
         # the value is (part of) the example, or the example with something added to it
         if v in _fold(after) or (len(example) >= 6 and f" {example} " in f" {v} "):
@@ -185,9 +196,40 @@ def ground_calls(
     return out, found
 
 
-def copied_note(found: Sequence[Ungrounded]) -> str | None:
-    """The note for a turn generated again because of copied required values (None: no need)."""
+def without_examples(tools: Sequence[dict[str, Any]], found: Sequence[Ungrounded]) -> list[dict[str, Any]]:
+    """The tools with the example clause ("e.g. ..." to the end of its sentence) taken out of the
+    descriptions of the functions whose example was copied: the turn generated again is shown
+    no example to copy (greedy decoding copied it again with the note alone)."""
+    names = {u.name for u in found if u.action == "copied"}
+
+    def strip(text: str) -> str:
+        m = _EXAMPLE.search(text)
+        if m is None:
+            return text
+        rest = re.split(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]", text[m.end() :].lstrip(" .:,"), maxsplit=1)
+        head = text[: m.start()].rstrip(" ,(:;")
+        return (head + (". " + rest[1].lstrip() if len(rest) > 1 and rest[1].strip() else "")).strip()
+
+    out = []
+    for t in tools:
+        fn = t.get("function") or {}
+        if fn.get("name") not in names:
+            out.append(t)
+            continue
+        fn = copy.deepcopy(fn)
+        fn["description"] = strip(fn.get("description") or "")
+        for spec in ((fn.get("parameters") or {}).get("properties") or {}).values():
+            if isinstance(spec, dict) and isinstance(spec.get("description"), str):
+                spec["description"] = strip(spec["description"])
+        out.append({**t, "function": fn})
+    return out
+
+
+def copied_note(found: Sequence[Ungrounded], retry: int = 0) -> str | None:
+    """The note for the ``retry``-th turn generated again because of copied required values
+    (None: no need, or no retry left)."""
     copied = [u for u in found if u.action == "copied"]
-    if not copied:
+    if not copied or retry >= len(COPIED_NOTES):
         return None
-    return "\n".join(COPIED_NOTE.format(value=u.value, param=u.param, name=u.name) for u in copied)
+    note = COPIED_NOTES[retry]
+    return "\n".join(note.format(value=u.value, param=u.param, name=u.name) for u in copied)
