@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 
-def convert_temperature(
+def convert_temperature_units(
     value: float,
     to_unit: Literal["celsius", "fahrenheit", "kelvin"],
     from_unit: Literal["celsius", "fahrenheit", "kelvin"] = "celsius",
@@ -27,7 +27,7 @@ def convert_temperature(
     return round(out, 2)
 
 
-def compound_interest(principal: float, rate_percent: float, years: int) -> dict[str, float]:
+def grow_with_compound_interest(principal: float, rate_percent: float, years: int) -> dict[str, float]:
     """Grow a deposit with yearly compound interest.
 
     Args:
@@ -59,7 +59,7 @@ def is_prime(n: int) -> bool:
     return all(n % d for d in range(2, int(math.isqrt(n)) + 1))
 
 
-def gcd(a: int, b: int) -> int:
+def greatest_common_divisor(a: int, b: int) -> int:
     """Greatest common divisor of two integers.
 
     Args:
@@ -204,11 +204,11 @@ def 查询生肖(year: int) -> str:
 
 
 FUNCTIONS: list[Callable[..., Any]] = [
-    convert_temperature,
-    compound_interest,
+    convert_temperature_units,
+    grow_with_compound_interest,
     count_words,
     is_prime,
-    gcd,
+    greatest_common_divisor,
     mean_and_stdev,
     sort_numbers,
     body_mass_index,

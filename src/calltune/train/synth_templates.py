@@ -14,13 +14,13 @@ from typing import Any
 from .synth_functions import (
     body_mass_index,
     caesar_cipher,
-    compound_interest,
     convert_length,
-    convert_temperature,
+    convert_temperature_units,
     count_words,
     days_between,
     fibonacci,
-    gcd,
+    greatest_common_divisor,
+    grow_with_compound_interest,
     is_prime,
     mean_and_stdev,
     sort_numbers,
@@ -90,7 +90,7 @@ def _temp_args(r: random.Random) -> dict[str, Any]:
 
 SPECS: list[Spec] = [
     Spec(
-        convert_temperature,
+        convert_temperature_units,
         _temp_args,
         [
             "Convert {value:g} degrees {from_unit} to {to_unit}.",
@@ -102,7 +102,7 @@ SPECS: list[Spec] = [
         "{value:g}度{from_unit}等于{result}度{to_unit}。",
     ),
     Spec(
-        compound_interest,
+        grow_with_compound_interest,
         lambda r: {
             "principal": float(r.choice([500, 1000, 2500, 8000, 12000])),
             "rate_percent": float(r.choice([1.5, 2, 3.25, 4, 5.5])),
@@ -142,12 +142,12 @@ SPECS: list[Spec] = [
         "{n}{result_prime_zh}。",
     ),
     Spec(
-        gcd,
+        greatest_common_divisor,
         lambda r: {"a": r.randint(2, 60) * r.randint(1, 12), "b": r.randint(2, 60) * r.randint(1, 12)},
         [
             "What is the greatest common divisor of {a} and {b}?",
             "求{a}和{b}的最大公约数。",
-            "gcd({a}, {b}) = ?",
+            "greatest_common_divisor({a}, {b}) = ?",
             "Find the GCD of {a} and {b}.",
         ],
         "The greatest common divisor of {a} and {b} is {result}.",
