@@ -139,6 +139,18 @@ class Ungrounded:
 
 
 _EXAMPLE = re.compile(r"\b(e\.?\s?g\b|for example|for instance|example|such as|like)", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]")
+
+
+def _example_clause(text: str) -> tuple[str, str, str, str] | None:
+    """``(before, all after the marker, the example, the rest after its sentence)`` of a
+    description's example clause ("e.g. ...", "for example: ..."), or None without one."""
+    m = _EXAMPLE.search(text)
+    if m is None:
+        return None
+    after = text[m.end() :].lstrip(" .:,")
+    example, *rest = _SENTENCE_END.split(after, maxsplit=1)
+    return text[: m.start()], after, example, rest[0] if rest else ""
 
 
 def _copied(value: Any, descriptions: Sequence[str], spec: dict[str, Any], evidence: Evidence) -> bool:
@@ -149,11 +161,11 @@ def _copied(value: Any, descriptions: Sequence[str], spec: dict[str, Any], evide
         return False
     v = _fold(value)
     for text in descriptions:
-        m = _EXAMPLE.search(text)
-        if m is None:
+        clause = _example_clause(text)
+        if clause is None:
             continue
-        after = text[m.end() :].lstrip(" .:,")  # "e.g. ..." / "for example: ..."
-        example = _fold(re.split(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]", after, maxsplit=1)[0])
+        _, after, example, _ = clause
+        example = _fold(example)
         # the value is (part of) the example, or the example with something added to it
         if v in _fold(after) or (len(example) >= 6 and f" {example} " in f" {v} "):
             return not evidence.has_text(value) and not evidence.has_text(example)
@@ -203,12 +215,12 @@ def without_examples(tools: Sequence[dict[str, Any]], found: Sequence[Ungrounded
     names = {u.name for u in found if u.action == "copied"}
 
     def strip(text: str) -> str:
-        m = _EXAMPLE.search(text)
-        if m is None:
+        clause = _example_clause(text)
+        if clause is None:
             return text
-        rest = re.split(r"(?<=[^\d\s])\.(?:\s|$)|[;\n]", text[m.end() :].lstrip(" .:,"), maxsplit=1)
-        head = text[: m.start()].rstrip(" ,(:;")
-        return (head + (". " + rest[1].lstrip() if len(rest) > 1 and rest[1].strip() else "")).strip()
+        before, _, _, rest = clause
+        head = before.rstrip(" ,(:;")
+        return (head + (". " + rest.lstrip() if rest.strip() else "")).strip()
 
     out = []
     for t in tools:
