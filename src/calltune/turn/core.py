@@ -118,6 +118,10 @@ class Attempt:
     completion_tokens_first: int | None = None
     #: prompt tokens the engine took from its KV cache (a prefix shared with the last request)
     cached_tokens: int = 0
+    #: seconds from the first generated token to the last of the (first) generation, as the engine
+    #: reports it (0 when it does not): with ``completion_tokens_first or completion_tokens``, the
+    #: decode speed
+    decode_s: float = 0.0
     #: arguments the grounding check left out or flagged (:mod:`calltune.turn.grounding`)
     ungrounded: list[dict[str, Any]] = field(default_factory=list)
 
@@ -586,6 +590,7 @@ class Turn:
             raw_first=raw_first,
             completion_tokens_first=first_tokens,
             cached_tokens=int(usage.get("cached_tokens") or 0),
+            decode_s=float(usage.get("decode_s") or 0.0),
         )
         return _Generation(prompt_text, raw, parsed, rec)
 
