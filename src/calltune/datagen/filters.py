@@ -204,37 +204,53 @@ def _same(a: Any, b: Any) -> bool:
     return fa == fb
 
 
-def _matches(want: dict[str, Any], got: dict[str, Any], required: set[str]) -> str | None:
+def _matches(
+    want: dict[str, Any], got: dict[str, Any], required: set[str], defaults: dict[str, Any] | None = None
+) -> str | None:
+    """Why ``got`` does not have the argument values ``want`` gives (None when it does). With
+    ``defaults`` (exact matching), ``got`` must also have every value ``want`` gives and no other,
+    save a parameter at its declared default."""
     for k, v in want.items():
         if is_placeholder(v):
             continue
         if k not in got:
-            if k in required:
+            if k in required or (defaults is not None and not (k in defaults and _same(v, defaults[k]))):
                 return f"{k} is missing"
             continue
         if not _same(v, got[k]):
             return f"{k}={got[k]!r}, the blueprint has {v!r}"
+    if defaults is not None:
+        for k, v in got.items():
+            if k not in want and not (k in defaults and _same(v, defaults[k])):
+                return f"{k}={v!r} is not in the blueprint"
     return None
 
 
-def check_blueprint(traj: dict[str, Any], instr: Instruction, ctx: FilterContext) -> str | None:
-    if instr.calls is None:
-        return None
-    want = list(instr.calls)
-    got = list(traj.get("calls", []))
+def match_calls(
+    want: Sequence[dict[str, Any]],
+    got: Sequence[dict[str, Any]],
+    functions: dict[str, dict[str, Any]],
+    exact: bool = False,
+) -> str | None:
+    """Why the calls ``got`` (``{"name", "arguments"}``) are not the calls ``want``, in any order
+    (None when they are): the same tool names, and for every wanted call a call of its own with
+    the argument values it gives (``"<result>"`` not compared); ``exact``: and no other argument,
+    save one at its parameter's declared default. ``functions``: the tools' function specs by name."""
     names_w = sorted(c["name"] for c in want)
     names_g = sorted(c["name"] for c in got)
     if names_w != names_g:
         return f"calls {names_g or 'nothing'}, the blueprint {names_w or 'nothing'}"
-    functions = {t["function"]["name"]: t["function"] for t in traj.get("tools", [])}
     left = list(got)
     for w in want:
-        req = set((functions.get(w["name"], {}).get("parameters") or {}).get("required") or [])
+        params = functions.get(w["name"], {}).get("parameters") or {}
+        req = set(params.get("required") or [])
+        props = params.get("properties") or {}
+        defaults = {k: p["default"] for k, p in props.items() if "default" in p} if exact else None
         problems = []
         for g in left:
             if g["name"] != w["name"]:
                 continue
-            p = _matches(w.get("arguments") or {}, g.get("arguments") or {}, req)
+            p = _matches(w.get("arguments") or {}, g.get("arguments") or {}, req, defaults)
             if p is None:
                 left.remove(g)
                 break
@@ -242,6 +258,13 @@ def check_blueprint(traj: dict[str, Any], instr: Instruction, ctx: FilterContext
         else:
             return f"{w['name']}: {problems[0] if problems else 'no matching call'}"
     return None
+
+
+def check_blueprint(traj: dict[str, Any], instr: Instruction, ctx: FilterContext) -> str | None:
+    if instr.calls is None:
+        return None
+    functions = {t["function"]["name"]: t["function"] for t in traj.get("tools", [])}
+    return match_calls(instr.calls, traj.get("calls", []), functions)
 
 
 # --------------------------------------------------------------------------- environment state

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engines.base import SamplingParams
 from ..errors import CalltuneError
@@ -25,6 +25,9 @@ from ..tools import Tool, Toolbox
 from .envs import EnvInstance, Environment, EnvTask
 from .instructions import Instruction, ToolPool, tool_line
 from .teacher import Teacher, first_json
+
+if TYPE_CHECKING:
+    from ..agent import Agent
 
 SIMULATE_SYSTEM = "You stand in for a real API. Reply with the JSON result of the call only, no prose."
 SIMULATE_PROMPT = "Function:\n{line}\n\nCall arguments: {args}\n\nWrite a plausible, realistic JSON result."
@@ -155,11 +158,28 @@ def _calls(
     return out
 
 
+def make_agent(
+    engine: Any, format: Any, toolbox: Toolbox | None, settings: AgentSettings, seed: int
+) -> Agent:
+    """The agent that answers a request with ``settings`` (the teacher's; a distilled student is
+    evaluated through the same)."""
+    from ..agent import Agent
+
+    return Agent(
+        engine,
+        toolbox,
+        format=format,
+        max_steps=settings.max_steps,
+        params=SamplingParams(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=seed),
+        continue_calls=settings.continue_calls,
+        check_relevance=settings.check_relevance,
+    )
+
+
 def run_trajectory(
     instr: Instruction, sources: Sources, teacher: Teacher, settings: AgentSettings | None = None
 ) -> dict[str, Any]:
     """Answer ``instr`` (and its follow-ups) through the agent; the trajectory record."""
-    from ..agent import Agent
     from ..train.convert import ConvertError, openai_to_seed
 
     settings = settings or AgentSettings()
@@ -186,17 +206,7 @@ def run_trajectory(
         rec["domains"] = (
             [instr.env] if instr.env else sorted({sources.pool.by_name[n].domain for n in instr.tools})
         )
-        agent = Agent(
-            teacher.engine,
-            box,
-            format=teacher.format,
-            max_steps=settings.max_steps,
-            params=SamplingParams(
-                max_tokens=settings.max_tokens, temperature=settings.temperature, seed=instr.seed
-            ),
-            continue_calls=settings.continue_calls,
-            check_relevance=settings.check_relevance,
-        )
+        agent = make_agent(teacher.engine, teacher.format, box, settings, instr.seed)
         messages: list[dict[str, Any]] = []
         observations: dict[str, dict[str, Any]] = {}
         for k, text in enumerate([instr.request, *instr.followups]):
