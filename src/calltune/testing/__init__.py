@@ -26,7 +26,9 @@ MCP (:mod:`calltune.testing.mcp_server`)
     (needs the ``mcp`` extra).
 Tiny models (:mod:`calltune.testing.models`)
     ``tiny_model(vocab_size)``: a 2-layer random-weight Gemma 3 text model; ``build_tiny_model(dir)``:
-    a 2-layer random Qwen2 with a byte-level tokenizer, saved to ``dir`` (no model files needed); ``fresh_tokenizer()``
+    a 2-layer random Qwen2 with a byte-level tokenizer, saved to ``dir`` (no model files needed);
+    ``build_tiny_llama(dir)``: a 2-layer random Llama with a 1,000-piece tokenizer that llama.cpp's
+    GGUF converter reads (a student that trains and exports in seconds); ``fresh_tokenizer()``
     a private copy of the real Gemma 3 tokenizer (from the installed GGUF, cached on disk under
     ``$CALLTUNE_TEST_CACHE``); ``glm_tokenizer()`` that tokenizer with the chatglm3 markers
     (shared, do not mutate); ``save_tiny(dir)`` both written as an HF directory. They need the
@@ -40,7 +42,15 @@ from typing import TYPE_CHECKING, Any
 
 from .calls import hermes_call, model_turn
 from .engines import CharTokenizer, ScriptedEngine
-from .models import TestAssetMissing, build_tiny_model, fresh_tokenizer, glm_tokenizer, save_tiny, tiny_model
+from .models import (
+    TestAssetMissing,
+    build_tiny_llama,
+    build_tiny_model,
+    fresh_tokenizer,
+    glm_tokenizer,
+    save_tiny,
+    tiny_model,
+)
 from .tools import (
     CONVERT,
     LOCAL_TIME,
@@ -80,6 +90,7 @@ __all__ = [
     "served",
     "tiny_model",
     "toy_mcp_command",
+    "build_tiny_llama",
     "build_tiny_model",
 ]
 

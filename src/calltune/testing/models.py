@@ -121,6 +121,86 @@ def build_tiny_model(path: Path) -> Path:
     return path
 
 
+def _tiny_corpus() -> list[str]:
+    """Text for the tiny tokenizer: chatglm3 renderings of the synthetic tool-calling samples
+    (system prompt with tool schemas, calls, answers) and every printable character."""
+    import string
+
+    from calltune.formats import get_format
+    from calltune.train.encode import sample_messages
+    from calltune.train.synth import generate
+
+    fmt = get_format("chatglm3")
+    texts = []
+    for sample in generate(40, seed=3):
+        msgs, tools = sample_messages(sample)
+        texts.append(fmt.render(msgs, tools or None, add_generation_prompt=False))
+    return [*texts, string.printable]
+
+
+def build_tiny_llama(path: Path, vocab_size: int = 1000, context: int = 4096) -> Path:
+    """A 2-layer random Llama whose small tokenizer llama.cpp's GGUF converter reads, saved to
+    ``path`` as an HF directory (a training base that exports in seconds).
+
+    The tokenizer is a SentencePiece BPE model (byte fallback, no prefix space) trained on
+    :func:`_tiny_corpus`, written as a transformers ``LlamaTokenizer`` (BPE over the same pieces,
+    merges ranked by the pieces' scores): the converter's Llama-HF vocabulary path takes it as a
+    SentencePiece vocabulary, so llama.cpp and transformers tokenize a prompt alike."""
+    import io
+
+    import sentencepiece as spm
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM, LlamaTokenizer
+    from transformers.tokenization_utils_base import generate_merges
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_tiny_corpus()),
+        model_writer=model,
+        vocab_size=vocab_size,
+        model_type="bpe",
+        byte_fallback=True,
+        character_coverage=1.0,
+        add_dummy_prefix=False,
+        normalization_rule_name="identity",
+        remove_extra_whitespaces=False,
+        split_digits=True,
+        allow_whitespace_only_pieces=True,
+        max_sentence_length=1 << 16,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
+        num_threads=1,
+        minloglevel=2,
+    )
+    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    vocab = {piece: i for i, piece in enumerate(pieces)}
+    scores = {piece: sp.get_score(i) for i, piece in enumerate(pieces)}
+    specials = {pieces[i] for i in range(len(pieces)) if sp.is_control(i) or sp.is_unknown(i)}
+    tok = LlamaTokenizer(
+        vocab=vocab, merges=generate_merges(vocab, scores, skip_tokens=specials), add_prefix_space=False
+    )
+    tok.save_pretrained(str(path))
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=context,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    LlamaForCausalLM(cfg).save_pretrained(str(path))
+    return path
+
+
 def tiny_engine(path: Path, default_format: str = "hermes") -> Any:
     """A transformers engine (CPU, fp32) over :func:`build_tiny_model` written to ``path``: the
     real decode loop and guided-decoding hook, with random weights and 512 tokens of context."""

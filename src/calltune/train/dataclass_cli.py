@@ -11,12 +11,33 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, fields
+from dataclasses import MISSING, Field, field, fields
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 T = TypeVar("T")
+
+
+def alias_metadata(alias: Any) -> dict[str, Any]:
+    """Field metadata (``help``, ``flags``) read from a typer option alias
+    (``Annotated[T, typer.Option(...)]``, e.g. of :mod:`calltune.cli_options`): a config field
+    that is a shared option keeps the option's one declaration."""
+    info = next(m for m in getattr(alias, "__metadata__", ()) if isinstance(m, typer.models.OptionInfo))
+    flags = tuple(d for d in (info.default, *info.param_decls) if isinstance(d, str) and d.startswith("-"))
+    return {"help": info.help, "flags": flags}
+
+
+def same_field(cls: type[Any], name: str) -> Any:
+    """A ``dataclasses.field`` like the field ``name`` of the dataclass ``cls`` (its default and
+    metadata), for a configuration that passes that setting through to ``cls``."""
+    f = next(f for f in fields(cls) if f.name == name)
+    kw: dict[str, Any] = {"metadata": f.metadata}
+    if f.default_factory is not MISSING:
+        kw["default_factory"] = f.default_factory
+    elif f.default is not MISSING:
+        kw["default"] = f.default
+    return field(**kw)
 
 
 def option_flags(f: Field[Any]) -> tuple[str, ...]:
