@@ -313,7 +313,19 @@ def prompt(
     sys.stdout.write(get_format(format).render(msgs, toolbox.specs() or None) + "\n")
 
 
-_SUBCOMMANDS = ("engines", "server", "train", "datagen", "eval", "guided", "sandbox", "tools", "formats", "mcp")
+_SUBCOMMANDS = (
+    "engines",
+    "server",
+    "train",
+    "datagen",
+    "distill",
+    "eval",
+    "guided",
+    "sandbox",
+    "tools",
+    "formats",
+    "mcp",
+)
 
 
 def _register_all() -> None:
