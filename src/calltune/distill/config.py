@@ -93,11 +93,18 @@ class DistillConfig:
     method: str = field(
         default="lora", metadata={"help": "lora | full (a prefix cannot be exported to GGUF)."}
     )
-    epochs: float = same_field(TrainConfig, "epochs")
+    epochs: float = field(
+        default=3.0,
+        metadata={
+            "help": "Passes over the training data (a few hundred kept samples are few steps an epoch)."
+        },
+    )
     max_steps: int | None = same_field(TrainConfig, "max_steps")
     lr: float | None = same_field(TrainConfig, "lr")
     batch_size: int = same_field(TrainConfig, "batch_size")
-    grad_accum: int = same_field(TrainConfig, "grad_accum")
+    grad_accum: int = field(
+        default=1, metadata={"help": "Micro-batches per optimizer step (1 here: small data, more steps)."}
+    )
     max_length: int = same_field(TrainConfig, "max_length")
     general: list[str] = same_field(TrainConfig, "general")
     eta: float = same_field(TrainConfig, "eta")
