@@ -151,11 +151,23 @@ class TransformersEngine(LocalEngine):
             if gguf_file and cfg is None and mp.is_dir():
                 model_id = Path(gguf_file).stem
         self.model_id = model_id
+        label = f"{ref}/{gguf_file}" if gguf_file else ref
+        if gguf_file:  # read once from the GGUF, then from its converted checkpoint (gguf_hf)
+            from .gguf_hf import hf_checkpoint
+
+            with loading_status(f"Converting {label} to a transformers checkpoint (once)", progress):
+                try:
+                    ck = hf_checkpoint(ref, gguf_file, local_files_only=local_files_only)
+                except OSError as e:
+                    raise EngineError(f"transformers could not read {label}: {e}") from e
+            if ck is not None:
+                if (tok_ref, tok_gguf) == (ref, gguf_file):
+                    tok_ref, tok_gguf = str(ck), None
+                ref, gguf_file = str(ck), None
         common: dict[str, Any] = {
             "local_files_only": local_files_only,
             "trust_remote_code": trust_remote_code,
         }
-        label = f"{ref}/{gguf_file}" if gguf_file else ref
         with loading_status(f"Loading {label} on transformers ({self.device}, {self.dtype})", progress):
             try:
                 self.hf_tokenizer = transformers.AutoTokenizer.from_pretrained(

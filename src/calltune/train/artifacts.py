@@ -50,10 +50,23 @@ def resolve_base(model: str, gguf_file: str | None = None) -> tuple[str, str | N
     return model, gguf_file
 
 
+def plain_base(model: str, gguf_file: str | None = None) -> tuple[str, str | None]:
+    """:func:`resolve_base`, with a GGUF base replaced by its converted HF checkpoint (made once,
+    kept under the cache: see :mod:`calltune.engines.gguf_hf`) when the cache is on."""
+    from ..engines.gguf_hf import hf_checkpoint
+
+    base, gguf = resolve_base(model, gguf_file)
+    if gguf:
+        ck = hf_checkpoint(base, gguf)
+        if ck is not None:
+            return str(ck), None
+    return base, gguf
+
+
 def load_tokenizer(model: str, gguf_file: str | None = None) -> Any:
     from transformers import AutoTokenizer
 
-    base, gguf = resolve_base(model, gguf_file)
+    base, gguf = plain_base(model, gguf_file)
     kw = {"gguf_file": gguf} if gguf else {}
     tok = AutoTokenizer.from_pretrained(base, **kw)
     if tok.pad_token_id is None:
@@ -65,7 +78,9 @@ def load_model(model: str, gguf_file: str | None = None, dtype: Any = None) -> A
     import torch
     from transformers import AutoModelForCausalLM
 
-    base, gguf = resolve_base(model, gguf_file)
+    from ..engines.gguf_hf import drop_gguf_quantizer
+
+    base, gguf = plain_base(model, gguf_file)
     kw: dict[str, Any] = {"dtype": dtype or torch.float32}
     if gguf:
         kw["gguf_file"] = gguf
@@ -78,12 +93,7 @@ def load_model(model: str, gguf_file: str | None = None, dtype: Any = None) -> A
             )
         # the legacy GGUF path de-quantised every weight into a plain tensor: forget the quantizer
         # so that the model trains like any other and can be saved (full fine-tuning, --merge)
-        model.hf_quantizer = None
-        if getattr(model.config, "quantization_config", None) is not None:
-            try:
-                delattr(model.config, "quantization_config")
-            except AttributeError:
-                model.config.quantization_config = None
+        drop_gguf_quantizer(model)
     return model
 
 
