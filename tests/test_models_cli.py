@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner
 
+import calltune.engines.cli as engines_cli
 from calltune import models
 from calltune.engines.cli import register
 
@@ -28,7 +30,8 @@ def test_models_lists_both_with_paths(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CALLTUNE_HOME", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
+    # wide enough that the path cell is not folded (a pytest-xdist tmp path is long)
+    monkeypatch.setattr(engines_cli, "_out", Console(width=400))
     monkeypatch.setattr(models, "default_parts_installed", lambda: True)
     monkeypatch.setattr(models, "gemma_installed", lambda: False)
     for args in (["models"], ["models", "list"]):  # the help names both

@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -30,50 +28,6 @@ def readme_command(start: str) -> list[str]:
     args = shlex.split(lines[0], comments=True)
     assert args[0] == "calltune", lines[0]
     return args[1:]
-
-
-class _Shared:
-    """The session's engine for every command of the module; closing it is left to the session."""
-
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def calltune(default_engine):  # noqa: ANN001, ANN201
-    """``calltune(args, cwd)`` → (CliRunner result, the Agent's RunResult)."""
-    import calltune.cli as cli
-    from calltune.agent import Agent
-
-    runs: list[Any] = []
-    agent_run = Agent.run
-
-    def recorded(self, *a: Any, **kw: Any) -> Any:
-        result = agent_run(self, *a, **kw)
-        runs.append(result)
-        return result
-
-    def invoke(args: list[str], cwd: Path) -> tuple[Any, Any]:
-        runs.clear()
-        # the README's commands run from a checkout: its examples/ there, the files they write here
-        (cwd / "examples").symlink_to(ROOT / "examples")
-        with pytest.MonkeyPatch.context() as mp:
-            mp.chdir(cwd)
-            mp.setattr(cli, "engine_from_options", lambda *a, **kw: _Shared(default_engine))
-            mp.setattr(Agent, "run", recorded)
-            result = CliRunner().invoke(cli.app, args, catch_exceptions=False)
-        sys.stderr.write(result.output)
-        assert result.exit_code == 0, result.output
-        assert len(runs) == 1
-        return result, runs[0]
-
-    return invoke
 
 
 def weather(city: str) -> dict[str, Any]:
