@@ -76,7 +76,9 @@ def test_synth_set_is_varied_and_from_real_functions():
     }
     assert all(v >= 20 for v in kinds.values()), kinds
     # observations are the functions' real results
-    s = next(s for s in samples if any(m.get("name") == "greatest_common_divisor" for m in s["conversations"]))
+    s = next(
+        s for s in samples if any(m.get("name") == "greatest_common_divisor" for m in s["conversations"])
+    )
     call = next(m for m in s["conversations"] if m.get("name") == "greatest_common_divisor")
     import math
 
