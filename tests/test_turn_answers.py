@@ -115,6 +115,35 @@ def test_the_same_call_with_optional_arguments_added_is_a_repeat() -> None:
     assert [c.arguments for c in r.calls] == [{"location": "Tokyo"}]
 
 
+def test_a_whole_number_written_as_a_float_is_the_same_call() -> None:
+    """The default model called convert_duration(value=10) and then (value=10.0): a repeat."""
+    from calltune.testing import hermes_call
+
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "convert_duration",
+            "parameters": {
+                "type": "object",
+                "properties": {"value": {"type": "number"}, "to_unit": {"type": "string"}},
+                "required": ["value", "to_unit"],
+            },
+        },
+    }
+    msgs = _answered(
+        "Convert 10 days to years.", "convert_duration", {"value": 10, "to_unit": "year"}, "0.0274"
+    )
+    again = hermes_call("convert_duration", {"value": 10.0, "to_unit": "year"})
+    turn, _ = _turn([again, "10 days are about 0.0274 years."])
+    r = turn.run(msgs, [tool], "auto", SamplingParams(max_tokens=400))
+    assert not r.calls and r.content == "10 days are about 0.0274 years."
+    assert [c.arguments for c in r.repeated] == [{"value": 10.0, "to_unit": "year"}]
+    turn, _ = _turn([hermes_call("convert_duration", {"value": 10.5, "to_unit": "year"})])
+    assert [c.arguments for c in turn.run(msgs, [tool], "auto", SamplingParams(max_tokens=400)).calls] == [
+        {"value": 10.5, "to_unit": "year"}
+    ]
+
+
 def test_the_answer_turn_after_a_repeated_call_is_told_to_use_the_results() -> None:
     """Without the tools on offer the default model read a calculator result as the user's words
     ("Thank you for providing the answer."): the answer turn is told to answer from the results."""

@@ -9,9 +9,21 @@ from typing import Any
 from ..types import ToolCall
 
 
+def _canonical(value: Any) -> Any:
+    """``value`` with whole floats as ints (a model that writes ``10.0`` after ``10`` asks the
+    same thing), recursively; booleans stay booleans."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def call_key(name: str, arguments: Any) -> str:
-    """Identity of a call: its name and its arguments as canonical JSON."""
-    return name + "\0" + json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+    """Identity of a call: its name and its arguments as canonical JSON (10 and 10.0 alike)."""
+    return name + "\0" + json.dumps(_canonical(arguments), sort_keys=True, ensure_ascii=False)
 
 
 def key_of(call: ToolCall) -> str:
