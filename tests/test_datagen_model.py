@@ -14,11 +14,11 @@ from calltune.train.validate import check_records
 
 @pytest.mark.model
 def test_default_model_teacher_keeps_a_valid_trajectory(default_engine, tmp_path):
-    # one generation of two single-call requests over one domain's tools: the cheapest
+    # one generation of one single-call request over one domain's tools: the cheapest
     # category, so that the run stays short; the report's times are the numbers docs/datagen.md quotes
     mix = {c: 0.0 for c in CATEGORIES} | {"single": 1.0}
     pool = ToolPool(load_library(["units"]))
-    settings = Settings(n=2, seed=0, mix=mix, zh_share=0.0, per_generation=2)
+    settings = Settings(n=1, seed=0, mix=mix, zh_share=0.0, per_generation=1)
     out = tmp_path / "run"
     report = Pipeline(out, Teacher(default_engine), pool, settings, command=["test"]).run()
     kept = read_jsonl(out / "kept.jsonl")
