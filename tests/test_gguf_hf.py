@@ -44,9 +44,12 @@ def test_the_first_load_converts_and_later_loads_read_the_checkpoint(
     )
     direct_tok = transformers.AutoTokenizer.from_pretrained(str(tiny_gguf.parent), gguf_file=tiny_gguf.name)
 
+    tk = gguf_hf.hf_checkpoint(tiny_gguf.parent, tiny_gguf.name, "tokenizer")
+    assert tk is not None and tk.parent.parent == tmp_path / "home" / "hf"
+    assert not (tk.parent / "model").exists()  # reading the tokenizer converts no weights
     ck = gguf_hf.hf_checkpoint(tiny_gguf.parent, tiny_gguf.name)
-    assert ck is not None and ck.parent == tmp_path / "home" / "hf"
-    assert (ck / "config.json").is_file() and not list(ck.parent.glob("*.tmp-*"))
+    assert ck == tk.parent / "model" and (ck / "config.json").is_file()
+    assert not list(ck.parent.glob("*.tmp-*"))
 
     # later loads never parse the GGUF again
     def no_gguf(*a: object, **kw: object) -> None:

@@ -153,16 +153,20 @@ class TransformersEngine(LocalEngine):
         self.model_id = model_id
         label = f"{ref}/{gguf_file}" if gguf_file else ref
         if gguf_file:  # read once from the GGUF, then from its converted checkpoint (gguf_hf)
-            from .gguf_hf import hf_checkpoint
+            from .gguf_hf import cached_checkpoint, hf_checkpoint
 
-            with loading_status(f"Converting {label} to a transformers checkpoint (once)", progress):
+            once = "" if cached_checkpoint(ref, gguf_file) else " (once; later loads read it)"
+            with loading_status(f"Converting {label} to a transformers checkpoint{once}", progress):
                 try:
-                    ck = hf_checkpoint(ref, gguf_file, local_files_only=local_files_only)
+                    ck = hf_checkpoint(ref, gguf_file, "model", local_files_only=local_files_only)
+                    tk = None
+                    if tok_gguf:
+                        tk = hf_checkpoint(tok_ref, tok_gguf, "tokenizer", local_files_only=local_files_only)
                 except OSError as e:
                     raise EngineError(f"transformers could not read {label}: {e}") from e
+            if tk is not None:
+                tok_ref, tok_gguf = str(tk), None
             if ck is not None:
-                if (tok_ref, tok_gguf) == (ref, gguf_file):
-                    tok_ref, tok_gguf = str(ck), None
                 ref, gguf_file = str(ck), None
         common: dict[str, Any] = {
             "local_files_only": local_files_only,

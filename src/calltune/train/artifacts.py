@@ -50,14 +50,15 @@ def resolve_base(model: str, gguf_file: str | None = None) -> tuple[str, str | N
     return model, gguf_file
 
 
-def plain_base(model: str, gguf_file: str | None = None) -> tuple[str, str | None]:
-    """:func:`resolve_base`, with a GGUF base replaced by its converted HF checkpoint (made once,
-    kept under the cache: see :mod:`calltune.engines.gguf_hf`) when the cache is on."""
+def plain_base(model: str, gguf_file: str | None = None, part: str = "model") -> tuple[str, str | None]:
+    """:func:`resolve_base`, with a GGUF base replaced by its converted HF checkpoint's ``part``
+    (``model`` or ``tokenizer``; made once, kept under the cache: see
+    :mod:`calltune.engines.gguf_hf`) when the cache is on."""
     from ..engines.gguf_hf import hf_checkpoint
 
     base, gguf = resolve_base(model, gguf_file)
     if gguf:
-        ck = hf_checkpoint(base, gguf)
+        ck = hf_checkpoint(base, gguf, part)
         if ck is not None:
             return str(ck), None
     return base, gguf
@@ -66,7 +67,7 @@ def plain_base(model: str, gguf_file: str | None = None) -> tuple[str, str | Non
 def load_tokenizer(model: str, gguf_file: str | None = None) -> Any:
     from transformers import AutoTokenizer
 
-    base, gguf = plain_base(model, gguf_file)
+    base, gguf = plain_base(model, gguf_file, "tokenizer")
     kw = {"gguf_file": gguf} if gguf else {}
     tok = AutoTokenizer.from_pretrained(base, **kw)
     if tok.pad_token_id is None:
