@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from ..agent import Agent
 
 SIMULATE_SYSTEM = "You stand in for a real API. Reply with the JSON result of the call only, no prose."
-SIMULATE_PROMPT = "Function:\n{line}\n\nCall arguments: {args}\n\nWrite a plausible, realistic JSON result."
+SIMULATE_PROMPT = (
+    "Function:\n{line}\n\nCall arguments: {args}\n\nWrite a plausible, realistic JSON result. Keep it "
+    "compact: at most 8 fields and 3 list items, short strings, no long texts."
+)
+#: a simulated result longer than this is cut and so not JSON: 160 cut 2 of the first 11
+#: trajectories' results (a drafted NDA, a season's episode list), wasting the whole trajectory
+SIMULATE_MAX_TOKENS = 256
 
 
 class SimulationError(CalltuneError, RuntimeError):
@@ -58,7 +64,9 @@ def simulated_tool(
 
     def simulate(**arguments: Any) -> Any:
         prompt = SIMULATE_PROMPT.format(line=line, args=json.dumps(arguments, ensure_ascii=False))
-        reply = teacher.ask(SIMULATE_SYSTEM, prompt, max_tokens=160, seed=seed, purpose="simulation")
+        reply = teacher.ask(
+            SIMULATE_SYSTEM, prompt, max_tokens=SIMULATE_MAX_TOKENS, seed=seed, purpose="simulation"
+        )
         usage["prompt_tokens"] += reply.prompt_tokens
         usage["completion_tokens"] += reply.completion_tokens
         value, problem = first_json(reply.text, "{[")
