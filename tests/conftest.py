@@ -69,3 +69,21 @@ def calltune(default_engine):  # noqa: ANN001, ANN201
         return result, runs[0]
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer random Llama (``build_tiny_llama``) as an f32 GGUF, alone in its directory."""
+    pytest.importorskip("transformers")
+    from calltune.testing.models import build_tiny_llama
+    from calltune.train.export import ExportError, _convert, find_converter
+
+    try:
+        script = find_converter()
+    except ExportError as e:
+        pytest.skip(str(e))
+    d = tmp_path_factory.mktemp("tiny_gguf")
+    out = d / "files" / "tiny.gguf"
+    out.parent.mkdir()
+    _convert(script, build_tiny_llama(d / "hf"), out, "f32")
+    return out

@@ -12,23 +12,6 @@ pytest.importorskip("transformers")
 from calltune.engines import gguf_hf  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from calltune.testing.models import build_tiny_llama
-    from calltune.train.export import ExportError, _convert, find_converter
-
-    try:
-        script = find_converter()
-    except ExportError as e:
-        pytest.skip(str(e))
-    d = tmp_path_factory.mktemp("gguf")
-    hf = build_tiny_llama(d / "hf")
-    out = d / "files" / "tiny.gguf"
-    out.parent.mkdir()
-    _convert(script, hf, out, "f32")
-    return out
-
-
 def test_the_first_load_converts_and_later_loads_read_the_checkpoint(
     tiny_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

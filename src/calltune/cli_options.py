@@ -178,6 +178,20 @@ def engine_from_options(
         raise fail(e) from None
 
 
+def parallel_kwargs(model: str | None, engine: str | None, parallel: int) -> dict[str, Any]:
+    """``{"parallel": n}`` when ``model`` loads on llama.cpp and ``n > 1`` (its engine then decodes
+    ``n`` sequences together); ``{}`` otherwise (a remote server batches on its own)."""
+    from .engines.loader import plan_engine
+
+    if parallel <= 1:
+        return {}
+    try:
+        kind = plan_engine(model, engine).engine
+    except Exception:  # noqa: BLE001 - the load itself reports a bad model
+        return {}
+    return {"parallel": parallel} if kind == "llamacpp" else {}
+
+
 def toolbox_from_options(
     files: list[Path] | None,
     builtins: list[str] | None,

@@ -21,6 +21,7 @@ from ..cli_options import (
     ToolSourcesOpt,
     engine_from_options,
     fail,
+    parallel_kwargs,
 )
 
 out = Console()
@@ -94,8 +95,8 @@ def generate(
         typer.Option(
             "--concurrency",
             "-j",
-            help="Trajectories run at once (threads; a remote teacher serves them concurrently, a local "
-            "engine is run as 1).",
+            help="Generations and trajectories run at once: a GGUF teacher decodes this many sequences "
+            "together, a remote one is sent this many requests at a time.",
         ),
     ] = 1,
     seed: Annotated[
@@ -177,7 +178,7 @@ def generate(
         semantic=semantic,
         agent=AgentSettings(max_steps=max_steps),
     )
-    eng = engine_from_options(teacher, engine, n_ctx)
+    eng = engine_from_options(teacher, engine, n_ctx, **parallel_kwargs(teacher, engine, concurrency))
     progress = RichProgress()
     try:
         pipe = Pipeline(

@@ -369,19 +369,50 @@ class Pipeline:
                 self._screen(gen, dedupe)
                 record(gen)
         max_generations = 4 * -(-s.n // max(1, s.per_generation)) + 4
-        block_lang: dict[int, str] = {}  # a block's tools follow the language of its first generation
-        for i, (cat, lang) in enumerate(schedule(s.mix, s.zh_share)):
-            if len(accepted) >= s.n or i >= max_generations:
-                break
-            if written is not None and sum(1 for a in accepted if a.task is None) >= written:
-                break
-            tools_lang = block_lang.setdefault(i // max(1, s.shared_tools), lang)
-            group, specs, tools, state = self._group(i, cat, lang, tools_lang)
-            if group.id in done_groups:
-                continue
-            gen = generate_group(self.teacher, group, specs, tools, s.per_generation, state)
-            self._screen(gen, dedupe)
-            record(gen)
+
+        def plans() -> Iterator[tuple[Any, ...]]:
+            block_lang: dict[int, str] = {}  # a block's tools follow the language of its first generation
+            for i, (cat, lang) in enumerate(schedule(s.mix, s.zh_share)):
+                if i >= max_generations:
+                    return
+                tools_lang = block_lang.setdefault(i // max(1, s.shared_tools), lang)
+                plan = self._group(i, cat, lang, tools_lang)
+                if plan[0].id not in done_groups:
+                    yield plan
+
+        def enough() -> bool:
+            if len(accepted) >= s.n:
+                return True
+            return written is not None and sum(1 for a in accepted if a.task is None) >= written
+
+        # generations run ``concurrency`` at a time (a batching engine decodes them together);
+        # they are screened and journalled in schedule order, so a run's output does not
+        # depend on which finished first
+        limit = self._concurrency()
+        todo = plans()
+        pending: list[Future[Generation]] = []
+        with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="datagen-gen") as ex:
+            try:
+                while not enough():
+                    while len(pending) < limit and (plan := next(todo, None)) is not None:
+                        group, specs, tools, state = plan
+                        pending.append(
+                            ex.submit(
+                                generate_group, self.teacher, group, specs, tools, s.per_generation, state
+                            )
+                        )
+                    if not pending:
+                        break
+                    gen = pending.pop(0).result()
+                    self._screen(gen, dedupe)
+                    record(gen)
+                for fut in pending:  # finished work is kept (a later round uses it)
+                    gen = fut.result()
+                    self._screen(gen, dedupe)
+                    record(gen)
+            finally:
+                for fut in pending:
+                    fut.cancel()
         if len(accepted) < s.n and written is None:
             self.progress.note(
                 f"[yellow]only {len(accepted)} usable requests after {max_generations} generations[/yellow]"
@@ -401,12 +432,16 @@ class Pipeline:
         from ..engines.decode import LocalEngine
 
         c = max(1, self.settings.concurrency)
-        if c > 1 and isinstance(self.teacher.engine, LocalEngine):
-            self.progress.note(
-                f"[yellow]note:[/yellow] a local engine generates one sequence at a time: --concurrency {c} "
-                "is run as 1 (serve the teacher behind an OpenAI-compatible server to run trajectories at once)"
-            )
-            return 1
+        engine = self.teacher.engine
+        if c > 1 and isinstance(engine, LocalEngine):
+            parallel = int(getattr(engine, "parallel", 1))
+            if parallel < c:
+                self.progress.note(
+                    f"[yellow]note:[/yellow] this engine decodes {parallel} sequence(s) at a time: "
+                    f"--concurrency {c} is run as {parallel} (a GGUF teacher loaded by `data generate "
+                    "--concurrency N` decodes N together)"
+                )
+                return parallel
         return c
 
     def trajectories(self, instructions: Sequence[Instruction]) -> None:

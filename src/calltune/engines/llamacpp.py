@@ -304,13 +304,19 @@ class LlamaCppEngine(LocalEngine):
             self.llama = None  # type: ignore[assignment]
 
 
-def _reused_prefix(cached: list[int], ids: list[int]) -> int:
-    """How many prompt tokens ``Llama.generate`` will take from its KV cache."""
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
     n = 0
-    for a, b in zip(cached, ids, strict=False):
-        if a != b:
+    for x, y in zip(a, b, strict=False):
+        if x != y:
             break
         n += 1
+    return n
+
+
+def _reused_prefix(cached: list[int], ids: list[int]) -> int:
+    """How many prompt tokens ``Llama.generate`` will take from its KV cache."""
+    n = common_prefix(cached, ids)
     if n == len(ids) and len(cached) != len(ids):
         n -= 1  # the last token is evaluated again to get fresh logits
     return n

@@ -228,7 +228,11 @@ def load_engine(
 # (the engine classes are imported when used: each needs its own optional dependencies)
 
 
-def _llamacpp(target: str, **kw: Any) -> Engine:
+def _llamacpp(target: str, parallel: int = 1, **kw: Any) -> Engine:
+    if parallel > 1:  # several sequences decoded together
+        from . import llamacpp_batch
+
+        return llamacpp_batch.BatchedLlamaCppEngine(target, parallel=parallel, **kw)
     from . import llamacpp
 
     return llamacpp.LlamaCppEngine(target, **kw)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from ..cli_options import (
     ModelOpt,
     NCtxOpt,
     RelevanceOpt,
+    parallel_kwargs,
     toolbox_from_options,
 )
 
@@ -54,6 +55,13 @@ def register(app: typer.Typer) -> None:
         grounding: GroundingOpt = True,
         continue_calls: ContinueOpt = True,
         n_ctx: NCtxOpt = None,
+        parallel: Annotated[
+            int,
+            typer.Option(
+                "--parallel",
+                help="Requests a GGUF model decodes together (continuous batching; 1: one at a time).",
+            ),
+        ] = 1,
         mcp: McpOpt = None,
         stream_arguments: Annotated[
             bool,
@@ -68,7 +76,8 @@ def register(app: typer.Typer) -> None:
         """Serve a model with the OpenAI chat-completions API (tools, streaming) and a web playground at /."""
         from .app import serve
 
-        kw = {"n_ctx": n_ctx} if n_ctx else {}
+        kw: dict[str, Any] = {"n_ctx": n_ctx} if n_ctx else {}
+        kw.update(parallel_kwargs(model, engine, parallel))
         toolbox = toolbox_from_options(None, None, mcp=mcp) if mcp else None  # the playground's tools
         typer.echo(f"calltune serve: loading {model or 'the embedded default model'} …", err=True)
         try:

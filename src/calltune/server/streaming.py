@@ -62,20 +62,26 @@ class _Interruptible:
 
 
 class EngineRunner:
-    """Serialises access to one :class:`Engine` and bridges work on it to asyncio."""
+    """Serialises access to one :class:`Engine` and bridges work on it to asyncio.
+
+    An engine that decodes several sequences together (``engine.parallel``, the batching
+    llama.cpp engine) is given that many requests at once; the rest wait their turn."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._alock: asyncio.Lock | None = None
-        self._tlock = threading.Lock()  # safety net: never two generations on one engine
+        #: requests given to the engine at once
+        self.slots = max(1, int(getattr(engine, "parallel", 1) or 1))
+        self._alock: asyncio.Semaphore | None = None
+        # safety net: never more generations on the engine than it runs at once
+        self._tlock = threading.BoundedSemaphore(self.slots)
         self.waiting = 0
         self.running = 0
         self.completed = 0
         self.cancelled = 0
 
-    def _lock(self) -> asyncio.Lock:
+    def _lock(self) -> asyncio.Semaphore:
         if self._alock is None:
-            self._alock = asyncio.Lock()
+            self._alock = asyncio.Semaphore(self.slots)
         return self._alock
 
     async def stream(
