@@ -55,12 +55,6 @@ NCtxOpt = Annotated[
     int | None,
     typer.Option("--n-ctx", "--ctx", help="Context window, in tokens, to load a local model with."),
 ]
-TeacherOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--teacher", help="The teacher model (any --model reference; default: the embedded default model)."
-    ),
-]
 #: the BFCL overlap a data-generation run allows (None: calltune.datagen.decontam.DEFAULT_THRESHOLD)
 ThresholdOpt = Annotated[
     float | None, typer.Option("--threshold", help="Largest BFCL overlap allowed (default 0.5).")
