@@ -219,6 +219,33 @@ def test_empty_answer_after_tool_results_is_retried_without_tools():
     assert "<tools>" not in result.trace.steps[2].prompt
 
 
+def test_answer_only_redo_is_told_after_the_results_and_cannot_start_a_call():
+    """A small model shown its own calls keeps calling even with the tools gone; the redo that
+    follows an empty answer puts its note after the tool results, where the model reads it last,
+    and, on an engine that can constrain, forbids calls."""
+    pytest.importorskip("xgrammar")
+    call = hermes_call("get_current_weather", location="Oslo")
+    eng = _GuidableEngine([call, "", "Oslo: 22 degrees."])
+    result = make_agent(eng, Toolbox([get_current_weather])).run("Oslo?")
+    assert result.answer == "Oslo: 22 degrees."
+    redo = result.trace.steps[2]
+    assert redo.prompt.index("<tool_response>") < redo.prompt.index(
+        "answer my question from the tool results"
+    )
+    assert eng.constraints[2] is not None and not eng.constraints[2].allows_calls
+    assert "<tool_call>" in eng.constraints[2].structure["format"]["excludes"]
+    assert [m["role"] for m in result.messages] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]  # the note is not kept
+    # guided decoding off: the redo is not constrained
+    eng = _GuidableEngine([call, "", "Oslo: 22 degrees."])
+    make_agent(eng, Toolbox([get_current_weather]), guided=False).run("Oslo?")
+    assert eng.constraints[2] is None
+
+
 def test_empty_answer_without_tool_results_is_final():
     eng = ScriptedEngine([""])
     result = make_agent(eng, Toolbox([get_current_weather])).run("hm")
@@ -452,3 +479,48 @@ def test_a_reasoning_models_thinking_goes_to_the_trace_not_the_answer():
     ]  # not the one in the thinking
     assert "".join(d for k, d in events if k == "reasoning") == thinking + "It is 22."
     assert all("<think>" not in (m.get("content") or "") for m in result.messages)
+
+
+def test_a_call_fed_its_own_result_is_not_executed_and_the_agent_answers():
+    calls = []
+
+    @tool
+    def convert_length(value: float, from_unit: str, to_unit: str) -> dict:
+        """Convert a length."""
+        calls.append(value)
+        return {"value": value / 1000, "unit": to_unit, "from_unit": from_unit}
+
+    first = hermes_call("convert_length", value=100, from_unit="millimeter", to_unit="meter")
+    again = hermes_call("convert_length", value=0.1, from_unit="millimeter", to_unit="meter")
+    eng = ScriptedEngine([first, again, "100 mm is 0.1 m."])
+    result = make_agent(eng, Toolbox([convert_length])).run("Convert 100 millimeters to meters.")
+    assert calls == [100]
+    assert result.answer == "100 mm is 0.1 m."
+    assert result.trace.steps[1].note.startswith("repeated call")
+
+
+def test_feeds_own_result_leaves_real_next_steps_alone():
+    from calltune.turn.history import feeds_own_result
+    from calltune.types import ToolCall
+
+    def step(name, args, result):
+        return [
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": "c1", "function": {"name": name, "arguments": json.dumps(args)}}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": json.dumps(result)},
+        ]
+
+    conv = step("convert", {"value": 100, "unit": "mm"}, {"value": 0.1, "unit": "m"})
+    assert feeds_own_result(ToolCall("convert", {"value": 0.1, "unit": "mm"}), conv)
+    assert not feeds_own_result(ToolCall("convert", {"value": 0.1, "unit": "km"}), conv)  # two changed
+    assert not feeds_own_result(ToolCall("other", {"value": 0.1, "unit": "mm"}), conv)
+    page = step("list_items", {"cursor": ""}, {"items": [1], "next_cursor": "abc"})
+    assert not feeds_own_result(ToolCall("list_items", {"cursor": "abc"}), page)  # a cursor: go on
+    price = step("discount", {"price": 100, "percent": 10}, {"final_price": 90})
+    assert not feeds_own_result(ToolCall("discount", {"price": 90, "percent": 10}), price)
+    text = step("convert", {"value": 100, "unit": "mm"}, "0.1 m")
+    assert not feeds_own_result(ToolCall("convert", {"value": 0.1, "unit": "mm"}), text)

@@ -36,9 +36,9 @@ from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
 from .fanout import fan_out, fanned_note
 from .grounding import COPIED_NOTES, copied_note, ground_calls, without_examples
-from .history import answered_calls, has_tool_results, last_user_text, repeats_answered
+from .history import answered_calls, feeds_own_result, has_tool_results, last_user_text, repeats_answered
 from .live import LiveCalls, calls_stream_live
-from .policy import TurnPlan, check_calls, forced_messages, plan_turn
+from .policy import TurnPlan, can_constrain, check_calls, forced_messages, plan_turn
 from .relevance import filter_relevant, relevance_applies
 from .response_format import parse_response_format, with_response_instruction
 
@@ -188,6 +188,7 @@ class Turn:
         self.engine = engine
         self.format = fmt
         self.settings = settings or TurnSettings()
+        self._no_call: Any = None  # the no-call grammar of answer-only redos (False: none)
 
     # -- planning and rendering ---------------------------------------------------------------
     def plan(
@@ -328,12 +329,17 @@ class Turn:
         notes: list[str] = []
         redo = ""
 
-        # 2. calls already answered since the user spoke
+        # 2. calls already answered since the user spoke (or fed their own result again)
         if s.skip_answered_calls and calls:
-            answered = answered_calls(_since_last_user(messages))
-            result.repeated = [c for c in calls if repeats_answered(c, answered, plan.offered)]
+            since = _since_last_user(messages)
+            answered = answered_calls(since)
+
+            def repeated(c: ToolCall) -> bool:
+                return repeats_answered(c, answered, plan.offered) or feeds_own_result(c, since)
+
+            result.repeated = [c for c in calls if repeated(c)]
             if result.repeated:
-                calls = [c for c in calls if not repeats_answered(c, answered, plan.offered)]
+                calls = [c for c in calls if not repeated(c)]
                 if not calls and not errors and not code:
                     redo = "repeated call(s) not executed; next turn without tools"
                 else:
@@ -440,7 +446,7 @@ class Turn:
                 # without the tools a small model reads the results as the user's words ("Thank
                 # you for providing the answer." after calculator → 399.5): told to answer from them
                 answer_note = ANSWER_NOTE
-            bare = replace(plan, choice="none", constraint=plan.answer_constraint, max_attempts=1)
+            bare = replace(plan, choice="none", constraint=self._answer_constraint(plan), max_attempts=1)
             answer_params = params
             if s.answer_max_tokens is not None:
                 answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
@@ -481,6 +487,27 @@ class Turn:
         result.completion_tokens = sum(a.completion_tokens for a in attempts)
         result.latency_s = time.perf_counter() - t0
         yield result
+
+    def _answer_constraint(self, plan: TurnPlan) -> Any:
+        """The grammar of an answer-only redo: the response format's, else (where the engine can
+        constrain and guided decoding is not off) one under which no call can start. Without the
+        tools in the prompt a small model still imitates the calls in its history, and a call
+        there is dropped, which left the answer empty."""
+        if plan.answer_constraint is not None:
+            return plan.answer_constraint
+        if self.settings.guided is False or not can_constrain(self.engine):
+            return None
+        if self._no_call is None:
+            try:
+                from ..guided import GuidedError, build_constraint
+            except ImportError:  # guided decoding not installed (calltune[guided])
+                self._no_call = False
+            else:
+                try:
+                    self._no_call = build_constraint(self.format, [], "none") or False
+                except GuidedError:  # a format without a call grammar: nothing to forbid
+                    self._no_call = False
+        return self._no_call or None
 
     # -- one generation ---------------------------------------------------------------------
     def _generate(
@@ -596,8 +623,12 @@ class Turn:
 
 
 def _with_note(messages: Sequence[dict[str, Any]], note: str) -> list[dict[str, Any]]:
-    """The messages with ``note`` added to the last user message (for one generation only)."""
+    """The messages with ``note`` added (for one generation only): as a user message of its own
+    after tool results (a small model told in the question still called again), else to the
+    last user message."""
     out = [dict(m) for m in messages]
+    if out and out[-1].get("role") == "tool":
+        return [*out, {"role": "user", "content": note}]
     for m in reversed(out):
         if m.get("role") == "user" and isinstance(m.get("content"), str):
             m["content"] = f"{m['content']}\n\n{note}"

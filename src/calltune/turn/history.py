@@ -95,6 +95,43 @@ def repeats_answered(call: ToolCall, answered: set[str], tools: Sequence[dict[st
     return False
 
 
+def _last_call_and_result(messages: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any], Any] | None:
+    """``(name, arguments, result)`` of the conversation's last step when it was one call and
+    its result (the result as JSON where it parses)."""
+    if len(messages) < 2 or messages[-1].get("role") != "tool":
+        return None
+    asked = messages[-2]
+    calls = asked.get("tool_calls") or []
+    if asked.get("role") != "assistant" or len(calls) != 1:
+        return None
+    fn = calls[0].get("function") or {}
+    args = _arguments(fn.get("arguments"))
+    if not isinstance(args, dict):
+        return None
+    return str(fn.get("name") or ""), args, _arguments(messages[-1].get("content"))
+
+
+def feeds_own_result(call: ToolCall, messages: Sequence[dict[str, Any]]) -> bool:
+    """True when ``call`` applies the tool of the step just answered to that step's own output:
+    the same tool, the same arguments but one, and that one set to the result's field of the
+    same name (``convert(value=100, from=mm, to=m)`` → ``{"value": 0.1, ...}`` →
+    ``convert(value=0.1, from=mm, to=m)``). A small model reads its result as a new input and
+    loops; a real next step changes more, or takes a differently named field (a page cursor,
+    a price after a discount)."""
+    last = _last_call_and_result(messages)
+    if last is None or not isinstance(call.arguments, dict):
+        return False
+    name, prior, result = last
+    if call.name != name or set(call.arguments) != set(prior) or not isinstance(result, dict):
+        return False
+    changed = [k for k in prior if _canonical(call.arguments[k]) != _canonical(prior[k])]
+    return (
+        len(changed) == 1
+        and changed[0] in result
+        and _canonical(result[changed[0]]) == _canonical(call.arguments[changed[0]])
+    )
+
+
 def has_tool_results(messages: Sequence[dict[str, Any]]) -> bool:
     return any(m.get("role") == "tool" for m in messages)
 
