@@ -252,3 +252,38 @@ def test_cli_generate_with_tool_files_then_report_and_check(tmp_path, monkeypatc
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["data", "generate", "--out", str(out), "--mix", "bogus=1"])
     assert r.exit_code == 2 and "--mix" in r.output
+
+
+def test_a_blueprint_whose_values_the_request_does_not_state_is_rejected_before_a_trajectory():
+    from calltune.datagen.instructions import Group, _Bad, read_item
+
+    pool = ToolPool(sample_pool_tools())
+    tools = {n: pool.tool(n) for n in pool.by_name}
+    group = Group("g0", 0, "choice", "en", ["add_numbers", "multiply"], ["shout"], seed=1)
+    call = {"name": "add_numbers", "arguments": {"a": 12, "b": 30}}
+    ok = read_item({"request": "What is 12 plus 30?", "calls": [call]}, group, tools, 0)
+    assert ok.calls == [call]
+    with pytest.raises(_Bad, match="does not state the value of b for add_numbers"):
+        read_item({"request": "Add 12 to my number.", "calls": [call]}, group, tools, 1)
+    # multi-turn: the follow-up's call may use the first turn's result, which no text states
+    mt = Group("g1", 1, "multi_turn", "en", ["add_numbers", "multiply"], ["shout"], seed=2)
+    item = {
+        "request": "What is 12 plus 30?",
+        "calls": [call],
+        "followup": "And that times three?",
+        "followup_calls": [{"name": "multiply", "arguments": {"a": 42, "b": 3}}],
+    }
+    assert len(read_item(item, mt, tools, 0).calls) == 2
+    item["request"] = "What is 12 plus my age?"
+    with pytest.raises(_Bad, match="value of b for add_numbers"):
+        read_item(item, mt, tools, 1)
+
+
+def test_wall_time_counts_work_done_at_once_once():
+    from calltune.datagen.report import busy_seconds
+
+    at_once = [{"started": 100.0, "seconds": 10.0}, {"started": 102.0, "seconds": 4.0}]
+    later = [{"started": 120.0, "seconds": 5.0}, {"started": 108.0, "seconds": 6.0}]
+    assert busy_seconds(at_once) == 10.0
+    assert busy_seconds(at_once + later) == 10.0 + 4.0 + 5.0  # 100-110, 108-114, 120-125
+    assert busy_seconds([{"seconds": 7.0}, *at_once]) == 17.0  # an old record without a start

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..errors import CalltuneError
 from ..tools import Tool
+from ..turn.grounding import Evidence
 from .library import LibraryTool
 from .teacher import Reply, Teacher
 
@@ -368,6 +369,21 @@ def _calls(value: Any, group_tools: Mapping[str, Tool], where: str) -> list[dict
     return out
 
 
+def _check_stated(calls: Sequence[dict[str, Any]], texts: Sequence[str], tools: Mapping[str, Tool]) -> None:
+    """Every value of the blueprint's calls is in the request (or one of its parameter's enum
+    values, or an earlier result's placeholder): the grounding filter rejects a trajectory whose
+    calls use values the user never gave, so a request that leaves them out is rejected here,
+    before the teacher spends a trajectory on it."""
+    evidence = Evidence.of(texts)
+    for c in calls:
+        props = (tools[c["name"]].parameters or {}).get("properties") or {}
+        for param, value in c["arguments"].items():
+            if is_placeholder(value) or value in ((props.get(param) or {}).get("enum") or []):
+                continue
+            if not evidence.has(value):
+                raise _Bad(f"the request does not state the value of {param} for {c['name']}")
+
+
 class _Bad(CalltuneError, ValueError):
     """An item that is not a usable blueprint (internal: becomes a :class:`Reject`)."""
 
@@ -421,6 +437,9 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
         if cat == "multi_turn":
             followups = [_text(item, "followup", lang)]
             calls += _calls(item.get("followup_calls"), focus, "followup_calls")
+        if group.env is None:  # an environment's values come from its state, not the request
+            # (a follow-up's call may use the first turn's result: only the first turn is checked)
+            _check_stated(calls[:1] if cat == "multi_turn" else calls, [request], focus)
         if cat == "no_fit":
             target = calls[0]["name"]
             calls = []

@@ -73,6 +73,8 @@ def build_report(out: str | Path) -> dict[str, Any]:
     gen_s = sum(g["seconds"] for g in teacher_gens)
     traj_s = sum(t.get("seconds", 0.0) for t in trajs)
     sem_s = sum(t["semantic"].get("seconds", 0.0) for t in trajs if isinstance(t.get("semantic"), dict))
+    sems = [t["semantic"] for t in trajs if isinstance(t.get("semantic"), dict)]
+    wall_s = busy_seconds([*teacher_gens, *trajs, *sems])
     per_gen = manifest["settings"]["per_generation"]
     asked = per_gen * len(teacher_gens) + sum(len(g["instructions"]) for g in gens if "seconds" not in g)
     stages = _stages(gens, trajs, asked)
@@ -136,11 +138,31 @@ def build_report(out: str | Path) -> dict[str, Any]:
             "semantic_s": round(sem_s, 2),
             "per_semantic_check_s": round(sem_s / len(trajs), 2) if trajs else None,
             "per_kept_s": round((gen_s + traj_s + sem_s) / len(kept), 2) if kept else None,
+            # the sums above add up work that ran at once (--concurrency); these are the clock's
+            "wall_s": round(wall_s, 2),
+            "wall_per_kept_s": round(wall_s / len(kept), 2) if kept else None,
+            "kept_per_hour": round(3600 * len(kept) / wall_s, 1) if kept and wall_s else None,
         },
         "rejects": sorted(reasons.values(), key=lambda r: (-r["count"], r["stage"])),
         "decontam": json.loads(decontam_path.read_text(encoding="utf-8")) if decontam_path.exists() else None,
     }
     return report
+
+
+def busy_seconds(records: list[dict[str, Any]]) -> float:
+    """Seconds during which any of ``records`` (with ``seconds`` and ``started``) ran: the union
+    of their intervals, so that work done at once counts once. A record without ``started``
+    (written before it was recorded) counts its own seconds."""
+    spans = sorted((r["started"], r["started"] + r["seconds"]) for r in records if r.get("started"))
+    total = sum(r.get("seconds", 0.0) for r in records if not r.get("started"))
+    end = float("-inf")
+    for a, b in spans:
+        if a > end:
+            total += b - a
+        elif b > end:
+            total += b - end
+        end = max(end, b)
+    return total
 
 
 def _fmt_counts(d: dict[str, Any]) -> str:
@@ -158,7 +180,9 @@ def report_markdown(rep: dict[str, Any]) -> str:
         "",
         f"Time: {t['per_generation_s']} s per instruction generation, {t['per_trajectory_s']} s per "
         f"trajectory, {t['per_semantic_check_s']} s per semantic check, {t['per_kept_s']} s per kept "
-        "trajectory (all the teacher's time, divided by the kept).",
+        "trajectory (all the teacher's time, divided by the kept; work done at once adds up). "
+        f"Wall clock: {t.get('wall_s')} s busy, {t.get('wall_per_kept_s')} s per kept trajectory, "
+        f"{t.get('kept_per_hour')} kept per hour.",
         "",
         "| stage | in | rejected | out |",
         "| --- | ---: | ---: | ---: |",
@@ -213,6 +237,10 @@ def print_report(rep: dict[str, Any], console: Console | None = None) -> None:
     head.add_row(
         "s per generation / trajectory / semantic check / kept",
         f"{t['per_generation_s']} / {t['per_trajectory_s']} / {t['per_semantic_check_s']} / {t['per_kept_s']}",
+    )
+    head.add_row(
+        "wall clock: s busy / s per kept / kept per hour",
+        f"{t.get('wall_s')} / {t.get('wall_per_kept_s')} / {t.get('kept_per_hour')}",
     )
     head.add_row("categories (kept)", _fmt_counts(rep["categories"]["kept"]))
     head.add_row("languages (kept)", _fmt_counts(rep["languages"]["kept"]))

@@ -29,12 +29,15 @@ class Reply:
     completion_tokens: int
     seconds: float
     finish_reason: str
+    #: when the generation started (epoch seconds): the report's wall time is the union of these
+    started: float = 0.0
 
     def usage(self) -> dict[str, Any]:
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds": round(self.seconds, 3),
+            "started": round(self.started, 3),
         }
 
 
@@ -72,9 +75,11 @@ class Teacher:
         params = SamplingParams(
             max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(self.format.stop)
         )
-        t0 = time.perf_counter()
+        started, t0 = time.time(), time.perf_counter()
         c = self.engine.generate(prompt, params)
-        reply = Reply(c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason)
+        reply = Reply(
+            c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason, started
+        )
         with self._lock:
             self.tokens[f"{purpose}_prompt"] += reply.prompt_tokens
             self.tokens[f"{purpose}_completion"] += reply.completion_tokens

@@ -205,7 +205,7 @@ def run_trajectory(
         "simulated": [],
         "domains": [],
     }
-    t0 = time.perf_counter()
+    started, t0 = time.time(), time.perf_counter()
     inst: EnvInstance | None = None
     try:
         box, inst, simulated = sources.toolbox(instr, teacher, settings, usage)
@@ -256,4 +256,5 @@ def run_trajectory(
             inst.close()
     rec["tokens"] = dict(usage)
     rec["seconds"] = round(time.perf_counter() - t0, 3)
+    rec["started"] = round(started, 3)
     return rec
