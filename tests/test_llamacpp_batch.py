@@ -138,6 +138,43 @@ def test_close_fails_waiting_requests_clearly(tiny_gguf: Path) -> None:
     assert not t.is_alive() and errors and "closed" in str(errors[0])
 
 
+def test_the_plain_engine_closed_under_a_reader_stops_it_and_frees_the_model_after(tiny_gguf: Path) -> None:
+    """Closing the one-sequence engine while another thread decodes used to free the model under
+    that decode (a segfault); now the reader stops with an EngineError, then the model is freed,
+    and a request waiting for the engine fails clearly too."""
+    from calltune.engines import load_engine
+    from calltune.engines.base import EngineError
+    from calltune.engines.llamacpp import LlamaCppEngine
+
+    eng = load_engine(str(tiny_gguf), n_ctx=1024, progress=False)
+    assert type(eng) is LlamaCppEngine
+    errors: list[BaseException] = []
+    started = threading.Event()
+
+    def read(prompt: str) -> None:
+        try:
+            for _ in eng.stream(prompt, SamplingParams(max_tokens=600)):
+                started.set()
+        except EngineError as e:
+            errors.append(e)
+
+    first = threading.Thread(target=read, args=(PROMPTS[0],))
+    first.start()
+    assert started.wait(60)
+    waiting = threading.Thread(target=read, args=(PROMPTS[1],))
+    waiting.start()
+    eng.close()
+    assert eng.llama is not None  # not freed under the running decode
+    first.join(60)
+    waiting.join(60)
+    assert not first.is_alive() and not waiting.is_alive()
+    assert len(errors) == 2 and all("closed" in str(e) for e in errors)
+    assert eng.llama is None  # freed once the reader left
+    with pytest.raises(EngineError, match="closed"):
+        eng.generate(PROMPTS[2], SamplingParams(max_tokens=4))
+    eng.close()  # twice is harmless
+
+
 def test_the_server_runner_gives_a_batching_engine_parallel_requests(engine) -> None:
     import asyncio
 

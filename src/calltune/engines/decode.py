@@ -48,6 +48,29 @@ class LocalEngine(Engine):
     #: the engine-specific hook a constraint without ``logits_processor_for(engine)`` may offer
     constraint_hook: str = ""
     _lock: threading.Lock
+    #: set by :meth:`close`: no generation starts, a running one stops at its next token
+    _closing: bool = False
+
+    def close(self) -> None:
+        """Free the model. A generation running in another thread stops at its next token with
+        an :class:`EngineError`, and the model is freed as it leaves (never under a running
+        decode: llama.cpp would read freed memory)."""
+        self._closing = True
+        self._free_when_idle()
+
+    def _free_when_idle(self) -> None:
+        if self._lock.acquire(blocking=False):  # held: the generation frees it on its way out
+            try:
+                self._free()
+            finally:
+                self._lock.release()
+
+    def _free(self) -> None:  # noqa: B027 - engines with native memory override it
+        """Release the model (called once no generation runs; may be called again)."""
+
+    def _check_open(self) -> None:
+        if self._closing:
+            raise EngineError(f"the engine ({getattr(self, 'model_id', '?')}) is closed")
 
     # ------------------------------------------------------------------ the backend
 
@@ -106,6 +129,7 @@ class LocalEngine(Engine):
     def stream(
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> Iterator[Chunk]:
+        self._check_open()
         ids = self._prompt_ids(prompt)
         self.check_context(len(ids))
         return self._decode(ids, params, self.logits_processor(constraint))
@@ -117,40 +141,47 @@ class LocalEngine(Engine):
         n_out, cached = 0, 0
         hit: str | None = None
         eog_seen, eog_stop, tail = False, None, ""
-        with self._lock:
-            t0 = time.perf_counter()
-            t_first: float | None = None
-            tokens: Iterator[int] = iter(())
-            try:
-                if budget > 0:
-                    tokens, cached = self.start_decoding(ids, params, processor)
-                for tok in tokens:
-                    if t_first is None:
-                        t_first = time.perf_counter()
-                    n_out += 1
-                    if self.is_eog(tok):
-                        eog_seen = True
-                        piece = self.token_text(tok)
-                        eog_stop = piece if piece in matcher.stops else None
-                        break
-                    piece, hit = matcher.feed(text.feed(tok))
-                    if hit is not None:
-                        tail = piece
-                        break
-                    if piece:
-                        yield Chunk(piece)
-                    if n_out >= budget:
-                        break
-                if hit is None:
-                    tail, hit = matcher.feed(text.flush())
+        try:
+            with self._lock:
+                self._check_open()  # closed while this request waited
+                t0 = time.perf_counter()
+                t_first: float | None = None
+                tokens: Iterator[int] = iter(())
+                try:
+                    if budget > 0:
+                        tokens, cached = self.start_decoding(ids, params, processor)
+                    for tok in tokens:
+                        if self._closing:
+                            raise EngineError("the engine was closed during the generation")
+                        if t_first is None:
+                            t_first = time.perf_counter()
+                        n_out += 1
+                        if self.is_eog(tok):
+                            eog_seen = True
+                            piece = self.token_text(tok)
+                            eog_stop = piece if piece in matcher.stops else None
+                            break
+                        piece, hit = matcher.feed(text.feed(tok))
+                        if hit is not None:
+                            tail = piece
+                            break
+                        if piece:
+                            yield Chunk(piece)
+                        if n_out >= budget:
+                            break
                     if hit is None:
-                        tail += matcher.flush()
-                        hit = eog_stop
-            finally:
-                close = getattr(tokens, "close", None)
-                if close is not None:
-                    close()
-            t_end = time.perf_counter()
+                        tail, hit = matcher.feed(text.flush())
+                        if hit is None:
+                            tail += matcher.flush()
+                            hit = eog_stop
+                finally:
+                    close = getattr(tokens, "close", None)
+                    if close is not None:
+                        close()
+                t_end = time.perf_counter()
+        finally:
+            if self._closing:
+                self._free_when_idle()
         finish = "stop" if (hit is not None or eog_seen) else "length"
         usage = timing_usage(len(ids), n_out, t0, t_first, t_end, cached_tokens=cached)
         # the last chunk is sent after the lock is released: a consumer that stops reading

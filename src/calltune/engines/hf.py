@@ -363,7 +363,7 @@ class TransformersEngine(LocalEngine):
         with self._lock:
             self._cache, self._cache_ids = None, []
 
-    def close(self) -> None:
+    def _free(self) -> None:
         self._cache = None
         self.model = None  # type: ignore[assignment]
 

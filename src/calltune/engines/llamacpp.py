@@ -293,11 +293,12 @@ class LlamaCppEngine(LocalEngine):
         same prompt *and* the same cache state; call this before each request when you
         need bit-identical results."""
         with self._lock:
+            self._check_open()
             self.llama.reset()
             if self._prefix_cache is not None:
                 self._prefix_cache.cache_state.clear()
 
-    def close(self) -> None:
+    def _free(self) -> None:
         llama = getattr(self, "llama", None)
         if llama is not None:
             llama.close()

@@ -50,6 +50,12 @@ class _NoLock(contextlib.AbstractContextManager):
     def __exit__(self, *exc: object) -> None:
         return None
 
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
 
 @dataclass
 class _Request:
