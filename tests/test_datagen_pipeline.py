@@ -156,6 +156,37 @@ def test_concurrency_runs_trajectories_at_once_with_the_same_result(tmp_path):
     assert kept_ids(many) == kept_ids(one)
 
 
+def test_on_an_engine_that_reuses_only_finished_prefixes_one_group_runs_one_at_a_time(tmp_path):
+    from calltune.datagen.instructions import Instruction
+    from calltune.datagen.pipeline import _next_item
+
+    def ins(i: str, group: str) -> Instruction:
+        return Instruction(i, "single", "en", "request", ["add_numbers"], [], 0, group=group)
+
+    queue = list(enumerate([ins("a.0", "a"), ins("a.1", "a"), ins("b.0", "b"), ins("a.2", "a")]))
+    assert _next_item(queue, set())[1].id == "a.0"
+    assert _next_item(queue, {"a"})[1].id == "b.0"  # a.1 waits for a.0 and reads its prefix
+    assert _next_item(queue, {"a", "b"}) is None
+    assert [i.id for _, i in queue] == ["a.1", "a.2"]
+    assert _next_item(queue, None)[1].id == "a.1"  # an engine that shares running prefixes
+
+    class Lanes(FakeTeacher):
+        shares_running_prefixes = False
+
+    one = tmp_path / "one"
+    make(one, n=9).run()
+    lanes = tmp_path / "lanes"
+    make(lanes, Lanes(), n=9, concurrency=3).run()
+    assert sorted(kept_ids(lanes)) == sorted(kept_ids(one))
+    by_group: dict[str, list[tuple[float, float]]] = {}
+    for t in read_jsonl(lanes / "trajectories.jsonl"):
+        by_group.setdefault(t["id"].rsplit(".", 1)[0], []).append((t["started"], t["seconds"]))
+    assert any(len(v) > 1 for v in by_group.values())
+    for spans in by_group.values():  # never two of one group at once
+        spans.sort()
+        assert all(b[0] >= a[0] + a[1] - 0.002 for a, b in zip(spans, spans[1:], strict=False))
+
+
 HOSTILE = {
     # not JSON, and Python that would run if it were evaluated
     "malformed": '[{"request": "Please call add_numbers(a=1, b=2).", "calls": [{"name": "add_numbers", '

@@ -58,6 +58,22 @@ FILES = {
 RESUMABLE = ("n", "concurrency", "round_size")
 
 
+def _next_item(
+    queue: list[tuple[int, Instruction]], running: set[str] | None
+) -> tuple[int, Instruction] | None:
+    """The next instruction to start (taken off ``queue``). ``running``: the groups in flight, on
+    an engine that reuses a prompt prefix only once its request has ended (the batching llama.cpp
+    engine): the requests of one generation share their tool list, so a second one waits for the
+    first and reads only what differs, while other groups run beside it. None when every queued
+    item waits for its group (and something runs)."""
+    if running is None:
+        return queue.pop(0)
+    for k, (_, ins) in enumerate(queue):
+        if ins.group not in running:
+            return queue.pop(k)
+    return queue.pop(0) if not running else None
+
+
 class PipelineError(CalltuneError, ValueError):
     """A run that cannot start or continue (an output folder of other settings, no tools)."""
 
@@ -461,10 +477,13 @@ class Pipeline:
             # no more submitted than there are workers: a kill loses only the items in flight
             pending: dict[Future[dict[str, Any]], tuple[int, Instruction]] = {}
             queue = list(enumerate(todo))
+            lanes = not getattr(self.teacher.engine, "shares_running_prefixes", True)
             while queue or pending:
                 while queue and len(pending) < limit:
-                    pos, ins = queue.pop(0)
-                    pending[ex.submit(self._trajectory, ins)] = (pos, ins)
+                    item = _next_item(queue, {i.group for _, i in pending.values()} if lanes else None)
+                    if item is None:
+                        break
+                    pending[ex.submit(self._trajectory, item[1])] = item
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in sorted(finished, key=lambda f: pending[f][0]):
                     _, ins = pending.pop(fut)

@@ -84,6 +84,10 @@ class BatchedLlamaCppEngine(LlamaCppEngine):
     sequences decoded at once) and ``slots`` (sequences whose KV cache is kept between
     requests; default ``2 * parallel``)."""
 
+    #: a request reuses the prompt prefix of a *finished* one (its slot's kept tokens), not of
+    #: one still running: a caller with many requests over one prefix runs them one after another
+    shares_running_prefixes = False
+
     def __init__(
         self,
         model_path: Any,
