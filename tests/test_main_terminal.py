@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -34,7 +35,9 @@ def lookup_population(city: Annotated[str, "The city's name"]) -> dict:
 STORY = "Once upon a time there was a very long story. " * 40
 
 
-def _spawn(tmp_path: Path, outputs: list[str], *args: str, columns: int = 100) -> pexpect.spawn:
+def _spawn(
+    tmp_path: Path, outputs: list[str], *args: str, columns: int = 100, sigint_ignored: bool = False
+) -> pexpect.spawn:
     (tmp_path / "tools.py").write_text(TOOLS)
     script = {"outputs": outputs, "delay_s": 0.03, "record": "prompts.jsonl"}
     (tmp_path / "script.json").write_text(json.dumps(script))
@@ -49,6 +52,8 @@ def _spawn(tmp_path: Path, outputs: list[str], *args: str, columns: int = 100) -
         encoding="utf-8",
         timeout=60,
         dimensions=(40, columns),
+        # a parent that ignores SIGINT passes that on (a test runner's worker did)
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
     )
     child.logfile_read = io.StringIO()  # everything it wrote
     return child
@@ -123,6 +128,19 @@ def test_ctrl_c_with_text_typed_clears_the_line(tmp_path: Path) -> None:
         child.expect("Ctrl-C again to quit")
         child.sendline("/exit")
     assert not (tmp_path / "prompts.jsonl").exists()  # nothing was asked
+
+
+def test_ctrl_c_works_in_a_chat_started_with_sigint_ignored(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, ["Hello."], "chat", sigint_ignored=True)
+    try:
+        child.expect("you> ")
+        child.sendintr()
+        child.expect("Ctrl-C again to quit")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
 
 
 def test_run_prints_the_answer_once_and_json_observations_unwrapped(tmp_path: Path) -> None:

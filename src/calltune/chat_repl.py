@@ -6,12 +6,15 @@ the question (a partial answer would otherwise be read as the model's own next t
 tool function already running finishes in the background and its result is dropped; a
 code-interpreter cell is interrupted. A second Ctrl-C with nothing typed at the prompt quits;
 Ctrl-C with text typed clears the line. ``/reset`` clears the history, ``/exit`` (or Ctrl-D)
-quits.
+quits. A SIGINT ignored by the parent (a shell's background job, a test runner's worker pass
+that on to their children) is taken back: Ctrl-C is how the chat stops a turn.
 """
 
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +47,11 @@ def chat_loop(
     after Ctrl-C stopped a turn (e.g. to interrupt the code interpreter's cell)."""
     with contextlib.suppress(ImportError):
         import readline  # noqa: F401 - line editing and history for input()
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     history: list[dict[str, Any]] = []
     armed = False  # the last key was Ctrl-C: one more at an empty prompt quits
