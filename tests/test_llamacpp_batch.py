@@ -54,6 +54,35 @@ def test_a_follow_up_reads_only_its_new_tokens(engine) -> None:
     assert chunks[-1].usage["cached_tokens"] >= n_first
 
 
+def test_a_request_sent_beside_a_running_one_copies_its_prefix(engine) -> None:
+    """Two requests over one long system prompt sent at once: the second takes the first's
+    evaluated prefix (llama.cpp's cross-cache sequence copy) instead of reading it again, and
+    answers as it would alone."""
+    system = "<|im_start|>system\n" + "Tools: add, subtract, multiply, divide, round. " * 12 + "<|im_end|>\n"
+    first = system + "<|im_start|>user\nadd 2 and 3<|im_end|>\n<|im_start|>assistant\n"
+    second = system + "<|im_start|>user\nround 7.5<|im_end|>\n<|im_start|>assistant\n"
+    n_system = engine.count_tokens(system)
+    assert n_system > 64
+    engine.reset_cache()
+    alone = engine.generate(second, SamplingParams(max_tokens=12))
+    engine.reset_cache()
+    copied = engine.stats["copied_tokens"]
+    started = threading.Event()
+
+    def long_first() -> None:
+        for _ in engine.stream(first, SamplingParams(max_tokens=60)):
+            started.set()
+
+    t = threading.Thread(target=long_first)
+    t.start()
+    assert started.wait(60)  # the first one is decoding: its prompt is in its slot
+    chunks = list(engine.stream(second, SamplingParams(max_tokens=12)))
+    t.join(60)
+    assert engine.stats["copied_tokens"] - copied >= n_system - 2
+    assert chunks[-1].usage["cached_tokens"] >= n_system - 2
+    assert "".join(c.text for c in chunks) == alone.text
+
+
 def test_stop_strings_and_closed_streams_free_their_slots(engine) -> None:
     # more early-ending requests than slots: each must give its slot back or the rest would hang
     def stopped(i: int) -> str:

@@ -84,8 +84,9 @@ class BatchedLlamaCppEngine(LlamaCppEngine):
     sequences decoded at once) and ``slots`` (sequences whose KV cache is kept between
     requests; default ``2 * parallel``)."""
 
-    #: a request reuses the prompt prefix of a *finished* one (its slot's kept tokens), not of
-    #: one still running: a caller with many requests over one prefix runs them one after another
+    #: a request reuses the prompt prefix a finished one kept, or what a running one has read so
+    #: far; requests admitted together each read their whole prompt, so a caller with many
+    #: requests over one prefix does better to run them one after another
     shares_running_prefixes = False
 
     def __init__(
@@ -152,7 +153,7 @@ class BatchedLlamaCppEngine(LlamaCppEngine):
         self._streams = 0  # token iterators not yet closed
         self._resets: list[threading.Event] = []
         #: counters for benches and tests
-        self.stats = {"steps": 0, "tokens": 0, "max_running": 0, "reused_tokens": 0}
+        self.stats = {"steps": 0, "tokens": 0, "max_running": 0, "reused_tokens": 0, "copied_tokens": 0}
         self._thread = threading.Thread(target=self._loop, name="llamacpp-batch", daemon=True)
         self._thread.start()
 
@@ -276,6 +277,9 @@ class BatchedLlamaCppEngine(LlamaCppEngine):
                 best = min(free, key=lambda s: (len(self._slot_tokens[s]) > 0, self._slot_used[s]))
             self._waiting.pop(0)
             n = min(shared[best], len(req.ids) - 1)  # the last prompt token is read again for logits
+            donor, given = self._donor(req.ids, shared[best])
+            if donor is not None:
+                n = self._copy_prefix(donor, best, min(given, len(req.ids) - 1))
             _llama_cpp().llama_memory_seq_rm(self._bctx.memory, best, n, -1)
             self._slot_tokens[best] = self._slot_tokens[best][:n]
             self._slot_busy[best] = True
@@ -289,6 +293,29 @@ class BatchedLlamaCppEngine(LlamaCppEngine):
                 self._running.append(req)
             self.stats["max_running"] = max(self.stats["max_running"], len(self._running))
             req.admitted.set()
+
+    def _donor(self, ids: list[int], have: int) -> tuple[int | None, int]:
+        """A running slot whose evaluated tokens share a prefix with ``ids`` longer, by at least
+        :data:`MIN_REUSE_TOKENS`, than the ``have`` tokens a free slot offers (requests over
+        one tool list sent at once), and that prefix's length; (None, 0) when there is none."""
+        busy = [s for s in range(self.n_slots) if self._slot_busy[s]]
+        if not busy:
+            return None, 0
+        shared = {s: common_prefix(self._slot_tokens[s], ids) for s in busy}
+        donor = max(busy, key=lambda s: shared[s])
+        if shared[donor] < max(MIN_REUSE_TOKENS, have + MIN_REUSE_TOKENS):
+            return None, 0
+        return donor, shared[donor]
+
+    def _copy_prefix(self, src: int, dst: int, n: int) -> int:
+        """Give slot ``dst`` the first ``n`` evaluated tokens of running slot ``src``: llama.cpp
+        copies a sequence across split KV caches only whole (at the next decode), so the copy
+        is cut back to ``n`` right after. Returns ``n``."""
+        llama_cpp = _llama_cpp()
+        llama_cpp.llama_memory_seq_cp(self._bctx.memory, src, dst, -1, -1)
+        self._slot_tokens[dst] = list(self._slot_tokens[src])
+        self.stats["copied_tokens"] += n
+        return n
 
     def _forget_slot(self, s: int) -> None:
         _llama_cpp().llama_memory_seq_rm(self._bctx.memory, s, -1, -1)
