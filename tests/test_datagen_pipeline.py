@@ -318,3 +318,56 @@ def test_wall_time_counts_work_done_at_once_once():
     assert busy_seconds(at_once) == 10.0
     assert busy_seconds(at_once + later) == 10.0 + 4.0 + 5.0  # 100-110, 108-114, 120-125
     assert busy_seconds([{"seconds": 7.0}, *at_once]) == 17.0  # an old record without a start
+
+
+def test_reply_schemas_hold_each_kind_to_its_number_of_calls_and_the_shown_functions():
+    import jsonschema
+
+    from calltune.datagen.instructions import reply_schemas
+
+    specs = ToolPool(sample_pool_tools()).specs(["add_numbers", "multiply"])
+    strict, loose = reply_schemas("parallel", specs, 3)
+
+    def ok(schema, reply) -> bool:
+        return jsonschema.Draft202012Validator(schema).is_valid(reply)
+
+    add = {"name": "add_numbers", "arguments": {"a": 1, "b": 2}}
+    mul = {"name": "multiply", "arguments": {"a": 3, "b": 4}}
+    assert ok(strict, [{"calls": [add, mul], "request": "1 plus 2, and 3 times 4"}])
+    assert list(strict["items"]["properties"]) == ["calls", "request"]  # calls written first
+    assert not ok(strict, [{"calls": [add], "request": "1 plus 2"}])  # one call is not parallel
+    assert not ok(strict, [{"calls": [add, {"name": "rm_rf", "arguments": {}}], "request": "x"}])
+    bad_type = {"name": "multiply", "arguments": {"a": "three", "b": 4}}
+    assert not ok(strict, [{"calls": [add, bad_type], "request": "x"}]) and ok(
+        loose, [{"calls": [add, bad_type], "request": "x"}]
+    )
+    seq = reply_schemas("sequential", specs, 3)[0]
+    assert ok(
+        seq, [{"calls": [add, {"name": "multiply", "arguments": {"a": "<result>", "b": 4}}], "request": "x"}]
+    )
+    single = reply_schemas("single", specs, 3)[0]
+    assert not ok(single, [{"request": "x", "calls": [add, mul]}]) and ok(
+        single, [{"request": "x", "calls": [add]}]
+    )
+    assert not ok(single, [{"request": "x", "calls": [add]}] * 4)  # k items at most
+    missing = reply_schemas("missing_value", specs, 2)[0]
+    assert ok(missing, [{"request": "add 1 to it", "tool": "add_numbers", "missing": "b"}])
+    assert not ok(missing, [{"request": "add 1 to it", "tool": "shout", "missing": "b"}])
+
+
+def test_the_teacher_enforces_the_first_schema_its_grammar_can_express():
+    pytest.importorskip("xgrammar")
+    from calltune.datagen.teacher import Teacher
+    from calltune.engines import ScriptedEngine
+
+    class Guidable(ScriptedEngine):
+        supports_constraints = True
+
+    schema = {"type": "array", "items": {"type": "integer"}}
+    eng = Guidable(["[1, 2]"])
+    unenforceable = {"type": "array", "items": {"not": {"type": "null"}}}
+    Teacher(eng).ask("s", "u", max_tokens=20, schemas=[unenforceable, schema])
+    assert eng.constraints[-1].response_schema == schema  # "not" cannot be enforced: the next one
+    plain = ScriptedEngine(["[1, 2]"])
+    Teacher(plain).ask("s", "u", max_tokens=20, schemas=[schema])
+    assert plain.constraints[-1] is None  # an engine without grammars is asked by the prompt alone

@@ -239,8 +239,8 @@ SYSTEM = (
 )
 _KIND = {
     "single": 'Each request needs exactly one call of one function; give every required value in the request. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}]}',
-    "parallel": 'Each request needs two or more calls that do not depend on each other, made at once. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}, ...]}',
-    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". The request is what the user says, in words. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {"...": "<result>"}}]}',
+    "parallel": 'Each request needs two or more calls that do not depend on each other, made at once: first write the calls, then the request that asks for all of them, with every value they use. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {...}}], "request": "..."}',
+    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". First write the calls, then the request: what the user says, in words, asking for both. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {"...": "<result>"}}], "request": "..."}',
     "missing_value": 'Each request asks for what one function does but leaves out the value of one of its required parameters, so the assistant must ask for it. Item: {"request": "...", "tool": "...", "missing": "parameter"}',
     "multi_turn": 'Each request needs one call, and has a follow-up message the user sends after the answer that builds on it and needs another call. Item: {"request": "...", "calls": [...], "followup": "...", "followup_calls": [...]}',
 }
@@ -278,6 +278,51 @@ def instruction_prompt(
     if state:
         head += f"\n\nCurrent state:\n{state.strip()[:1200]}"
     return f"{head}\n\nWrite {k} different requests. {_KIND[kind]} {_LANG[lang]}"
+
+
+def reply_schemas(kind: str, specs: Sequence[Mapping[str, Any]], k: int) -> list[dict[str, Any]]:
+    """JSON Schemas of a reply of ``k`` blueprints of ``kind`` over ``specs``, strictest first
+    (:meth:`Teacher.ask` enforces the first its grammar can express): the number of calls the
+    kind needs (the small teacher wrote one call for most parallel and sequential requests),
+    names among the functions shown, and each function's own arguments schema — then the same
+    with any JSON object as arguments. ``sequential`` calls take any object (a ``"<result>"``
+    placeholder breaks a numeric parameter's type). What a grammar cannot check (a placeholder
+    where one belongs, values stated in the request) stays with :func:`read_item`."""
+
+    def calls(strict: bool, lo: int, hi: int) -> dict[str, Any]:
+        options = []
+        for spec in specs:
+            fn = spec.get("function", spec)
+            args = fn.get("parameters") or {"type": "object"} if strict else {"type": "object"}
+            options.append(
+                {
+                    "type": "object",
+                    "properties": {"name": {"const": fn["name"]}, "arguments": args},
+                    "required": ["name", "arguments"],
+                }
+            )
+        item = options[0] if len(options) == 1 else {"anyOf": options}
+        return {"type": "array", "items": item, "minItems": lo, "maxItems": hi}
+
+    def item(strict: bool) -> dict[str, Any]:
+        text = {"type": "string"}
+        if kind == "missing_value":
+            names = [spec.get("function", spec)["name"] for spec in specs]
+            props: dict[str, Any] = {"request": text, "tool": {"enum": names}, "missing": text}
+        elif kind == "multi_turn":
+            props = {"request": text, "calls": calls(strict, 1, 1), "followup": text}
+            props["followup_calls"] = calls(strict, 1, 1)
+        elif kind in ("parallel", "sequential"):
+            # the calls first: a request written after them asks for all of them (written
+            # first, it asked for one thing and the forced second call was padding)
+            props = {"calls": calls(strict and kind == "parallel", 2, 4), "request": text}
+        else:
+            props = {"request": text, "calls": calls(strict, 1, 1)}
+        return {"type": "object", "properties": props, "required": list(props)}
+
+    return [
+        {"type": "array", "items": item(strict), "minItems": 1, "maxItems": k} for strict in (True, False)
+    ]
 
 
 # --------------------------------------------------------------------------- reading the reply
@@ -509,7 +554,13 @@ def generate_group(
     prompt = instruction_prompt(specs, kind, group.lang, k, state)
     budget = max_tokens or (90 if kind in ("single", "missing_value") else 150) * k + 20
     reply = teacher.ask(
-        SYSTEM, prompt, max_tokens=budget, temperature=temperature, seed=group.seed, purpose="instructions"
+        SYSTEM,
+        prompt,
+        max_tokens=budget,
+        temperature=temperature,
+        seed=group.seed,
+        purpose="instructions",
+        schemas=reply_schemas(kind, specs, k),
     )
     items, problems = parse_items(reply.text)
     out: list[Instruction] = []

@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +64,13 @@ class Teacher:
         temperature: float = 0.0,
         seed: int | None = None,
         purpose: str = "other",
+        schemas: Sequence[dict[str, Any]] = (),
     ) -> Reply:
-        """The teacher's reply to ``user`` under ``system`` (rendered through the chat format)."""
+        """The teacher's reply to ``user`` under ``system`` (rendered through the chat format).
+
+        ``schemas``: JSON Schemas the reply should follow, strictest first; on an engine that
+        takes a grammar the first one the grammar can express is enforced (the shape is then
+        the grammar's, the content the model's). Elsewhere the prompt alone asks for it."""
         msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         tok = getattr(self.engine, "tokenizer", None)
         prompt: str | list[int] = (
@@ -75,8 +81,13 @@ class Teacher:
         params = SamplingParams(
             max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(self.format.stop)
         )
+        constraint = self._reply_constraint(schemas)
         started, t0 = time.time(), time.perf_counter()
-        c = self.engine.generate(prompt, params)
+        c = (
+            self.engine.generate(prompt, params, constraint=constraint)
+            if constraint
+            else self.engine.generate(prompt, params)
+        )
         reply = Reply(
             c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason, started
         )
@@ -85,6 +96,20 @@ class Teacher:
             self.tokens[f"{purpose}_completion"] += reply.completion_tokens
             self.tokens[f"{purpose}_calls"] += 1
         return reply
+
+    def _reply_constraint(self, schemas: Sequence[dict[str, Any]]) -> Any:
+        if not schemas or not getattr(self.engine, "supports_constraints", False):
+            return None
+        try:
+            from ..guided import GuidedError, build_constraint
+        except ImportError:  # guided decoding not installed (calltune[guided])
+            return None
+        for schema in schemas:
+            try:
+                return build_constraint(self.format, [], "none", response_schema=schema)
+            except GuidedError:
+                continue
+        return None
 
 
 _FENCE = re.compile(r"```[a-zA-Z]*\n?")
