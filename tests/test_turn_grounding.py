@@ -99,6 +99,11 @@ def test_evidence_numbers_and_words() -> None:
     assert ev.has(2.5) and ev.has("1200") and ev.has(1200.0) and ev.has(0)
     assert not ev.has(42) and not ev.has(None)
     assert ev.has("lyon") and ev.has("2024-03-15") and not ev.has("Marseille")
+    # thousands separators: "$500,000" is 500000 (read as 500.0 before), "1,234,567.5" whole
+    ev = Evidence.of(["A loan of $500,000 on a house worth 1,234,567.5, rate 2,5 %."])
+    assert ev.has(500000) and ev.has(1234567.5) and ev.has(2.5) and not ev.has(234)
+    # 0.0 and 1.0 are the readings 0 and 1 are ("no seconds", "one item"), 0.5 is not
+    assert ev.has(0.0) and ev.has(1.0) and ev.has(-1) and not ev.has(0.5)
 
 
 def test_a_copied_required_example_is_flagged_not_dropped() -> None:

@@ -51,6 +51,7 @@ COPIED_NOTES = (
     "instead of calling.",
 )
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
+_GROUPED = re.compile(r"-?\b\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
 
@@ -78,6 +79,8 @@ class Evidence:
                 nums.add(float(m.replace(",", ".")))
             except ValueError:
                 continue
+        # "500,000" and "1,234,567.5" are thousands, not a decimal comma (both readings are kept)
+        nums.update(float(m.replace(",", "")) for m in _GROUPED.findall(raw))
         folded = _fold(raw)
         return cls(f" {folded} ", nums, set(folded.split()))
 
@@ -96,7 +99,7 @@ class Evidence:
         if isinstance(value, bool):
             return True  # a flag's truth is a reading of the request, not a copy of a value
         if isinstance(value, int | float):
-            if isinstance(value, int) and abs(value) <= 1:
+            if float(value).is_integer() and abs(value) <= 1:
                 return True  # 0 and 1 (first page, one item) are readings, not copies
             return any(math.isclose(float(value), n, rel_tol=1e-9, abs_tol=1e-9) for n in self.numbers)
         if isinstance(value, str):
