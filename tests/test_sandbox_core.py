@@ -92,7 +92,7 @@ def test_matplotlib_show_saves_png(sb: Sandbox) -> None:
 
 
 def test_last_figure_without_show_and_savefig(sb: Sandbox) -> None:
-    r = sb.run("fig, ax = plt.subplots()\nax.bar([1, 2], [3, 4])")
+    r = sb.run("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.bar([1, 2], [3, 4])")
     assert len(r.images) == 1  # the inline backend shows the open figure at the end of the cell
     r = sb.run("fig, ax = plt.subplots()\nax.plot([0, 1])\nfig.savefig('mine.png')\nplt.close(fig)")
     assert [Path(p).name for p in r.images] == ["mine.png"]
