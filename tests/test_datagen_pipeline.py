@@ -353,6 +353,7 @@ def test_reply_schemas_hold_each_kind_to_its_number_of_calls_and_the_shown_funct
     missing = reply_schemas("missing_value", specs, 2)[0]
     assert ok(missing, [{"request": "add 1 to it", "tool": "add_numbers", "missing": "b"}])
     assert not ok(missing, [{"request": "add 1 to it", "tool": "shout", "missing": "b"}])
+    assert not ok(missing, [{"request": "add 1 to it", "tool": "add_numbers", "missing": "c"}])
 
 
 def test_the_teacher_enforces_the_first_schema_its_grammar_can_express():

@@ -284,7 +284,8 @@ def reply_schemas(kind: str, specs: Sequence[Mapping[str, Any]], k: int) -> list
     """JSON Schemas of a reply of ``k`` blueprints of ``kind`` over ``specs``, strictest first
     (:meth:`Teacher.ask` enforces the first its grammar can express): the number of calls the
     kind needs (the small teacher wrote one call for most parallel and sequential requests),
-    names among the functions shown, and each function's own arguments schema — then the same
+    names among the functions shown, a ``missing_value`` among its tool's required parameters
+    (it named optional ones), and each function's own arguments schema — then the same
     with any JSON object as arguments. ``sequential`` calls take any object (a ``"<result>"``
     placeholder breaks a numeric parameter's type). What a grammar cannot check (a placeholder
     where one belongs, values stated in the request) stays with :func:`read_item`."""
@@ -306,7 +307,16 @@ def reply_schemas(kind: str, specs: Sequence[Mapping[str, Any]], k: int) -> list
 
     def item(strict: bool) -> dict[str, Any]:
         text = {"type": "string"}
-        if kind == "missing_value":
+        if kind == "missing_value":  # the missing value is one of the named tool's required ones
+            options = []
+            for spec in specs:
+                fn = spec.get("function", spec)
+                required = list((fn.get("parameters") or {}).get("required") or [])
+                if required:
+                    props = {"request": text, "tool": {"const": fn["name"]}, "missing": {"enum": required}}
+                    options.append({"type": "object", "properties": props, "required": list(props)})
+            if options:
+                return options[0] if len(options) == 1 else {"anyOf": options}
             names = [spec.get("function", spec)["name"] for spec in specs]
             props: dict[str, Any] = {"request": text, "tool": {"enum": names}, "missing": text}
         elif kind == "multi_turn":
