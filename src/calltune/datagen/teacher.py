@@ -83,11 +83,7 @@ class Teacher:
         )
         constraint = self._reply_constraint(schemas)
         started, t0 = time.time(), time.perf_counter()
-        c = (
-            self.engine.generate(prompt, params, constraint=constraint)
-            if constraint
-            else self.engine.generate(prompt, params)
-        )
+        c = self.engine.generate(prompt, params, constraint)
         reply = Reply(
             c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason, started
         )
