@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The full offline BFCL comparison on the default model (resumable: rerun to continue):
-# every multi-turn category at 10 seeded cases, then every single-turn category at 30,
+# every single-turn category at 30 seeded cases (the cheap part first), then every multi-turn
+# category at 10,
 # calltune vs llama-cpp-python's native handler, then an ablation column per turn-level fix
 # (rescored from the same outputs) and the combined report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 OUT=${OUT:-bench/results/bfcl_full/run}   # committed as it grows, so a later session resumes it
-python bench/bfcl_compare.py --categories multi_turn --multi-turn-limit "${MT_LIMIT:-10}" --out "$OUT" --publish-as bfcl_full "$@"
 python bench/bfcl_compare.py --categories single_turn --limit "${LIMIT:-30}" --out "$OUT" --publish-as bfcl_full "$@"
+python bench/bfcl_compare.py --categories multi_turn --multi-turn-limit "${MT_LIMIT:-10}" --out "$OUT" --publish-as bfcl_full "$@"
 # ablations from the same outputs (no generation): each turn-level fix switched off in turn
 for ab in "no-continue --first-round" "no-relevance --keep-dropped" "no-grounding --keep-ungrounded" "no-fanout --keep-merged"; do
   name=calltune-${ab%% *}; flag=${ab#* }

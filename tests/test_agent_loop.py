@@ -524,3 +524,33 @@ def test_feeds_own_result_leaves_real_next_steps_alone():
     assert not feeds_own_result(ToolCall("discount", {"price": 90, "percent": 10}), price)
     text = step("convert", {"value": 100, "unit": "mm"}, "0.1 m")
     assert not feeds_own_result(ToolCall("convert", {"value": 0.1, "unit": "mm"}), text)
+
+
+def test_first_calls_run_without_a_generation_and_the_model_answers_from_their_results():
+    from calltune.types import ToolCall
+
+    eng = ScriptedEngine(["It is 22 degrees in Boston."])
+    result = make_agent(eng, Toolbox([get_current_weather]), format="hermes").run(
+        "Weather in Boston?", first_calls=[ToolCall("get_current_weather", {"location": "Boston"})]
+    )
+    assert result.answer == "It is 22 degrees in Boston."
+    assert len(eng.prompts) == 1  # the planned step generated nothing
+    first, second = result.trace.steps
+    assert first.planned and first.prompt == "" and first.completion_tokens == 0
+    assert first.tool_calls[0]["name"] == "get_current_weather" and first.observations[0]["ok"]
+    assert not second.planned and '"temperature": 22' in second.prompt
+    roles = [m["role"] for m in result.messages]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    assert result.messages[1]["tool_calls"][0]["function"]["name"] == "get_current_weather"
+
+
+def test_first_calls_that_fail_are_observed_like_generated_ones():
+    from calltune.types import ToolCall
+
+    eng = ScriptedEngine(["I could not look that up."])
+    result = make_agent(eng, Toolbox([get_current_weather]), format="hermes").run(
+        "Weather?", first_calls=[ToolCall("get_current_weather", {"unit": "kelvin"})]
+    )
+    obs = result.trace.steps[0].observations[0]
+    assert obs["ok"] is False and obs["error"]
+    assert result.answer == "I could not look that up."

@@ -124,9 +124,18 @@ class Agent:
 
     # -- public -------------------------------------------------------------------------
     def run(
-        self, question: str | Sequence[dict[str, Any]], history: Sequence[dict[str, Any]] | None = None
+        self,
+        question: str | Sequence[dict[str, Any]],
+        history: Sequence[dict[str, Any]] | None = None,
+        *,
+        first_calls: Sequence[ToolCall] | None = None,
     ) -> RunResult:
-        """Answer ``question`` (a string, or a whole OpenAI message list), calling tools as needed."""
+        """Answer ``question`` (a string, or a whole OpenAI message list), calling tools as needed.
+
+        ``first_calls``: the first step's calls, given instead of generated (a planned step, e.g.
+        the calls a data generator's teacher already wrote with the request). They run like any
+        step's calls, the trace records the step with ``planned=True`` and no generation, and
+        the agent goes on from their results (more calls, or the answer)."""
         messages: list[dict[str, Any]] = list(history or [])
         if isinstance(question, str):
             if self.system and not any(m.get("role") == "system" for m in messages):
@@ -145,6 +154,16 @@ class Agent:
         t0 = time.perf_counter()
         choice: Any = self.tool_choice
         try:
+            if first_calls:
+                self._emit("step", 0)
+                planned = list(first_calls)
+                st = StepTrace(
+                    prompt="", raw_output="", finish_reason="planned", stop=None, content="", planned=True
+                )
+                st.tool_calls = [c.to_dict() for c in planned]
+                trace.steps.append(st)
+                self._act(messages, TurnResult(content="", calls=planned), planned, st)
+                choice = "auto"
             while len(trace.steps) < self.max_steps:
                 self._emit("step", len(trace.steps))
                 seen = any(m["role"] == "tool" for m in messages)

@@ -18,6 +18,8 @@ class StepTrace(Attempt):
     observations: list[dict[str, Any]] = field(default_factory=list)
     tools_s: float = 0.0
     observations_seen: bool = False
+    #: the step's calls were given (``Agent.run(first_calls=...)``), not generated
+    planned: bool = False
 
 
 @dataclass

@@ -137,6 +137,14 @@ def generate(
         bool, typer.Option("--semantic/--no-semantic", help="The teacher's yes/no check of every trajectory.")
     ] = True,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Model turns per user turn.")] = 6,
+    plan_calls: Annotated[
+        bool,
+        typer.Option(
+            "--plan-calls/--no-plan-calls",
+            help="Run the calls the teacher wrote with a single, choice, parallel or sequential "
+            "request as the agent's first step, instead of having the teacher write them again.",
+        ),
+    ] = True,
 ) -> None:
     """Build tool-calling training data the AgentTuning way: the teacher writes requests for sampled
     tools, answers each through calltune's agent with real execution, and the filters keep the good
@@ -176,7 +184,7 @@ def generate(
         teacher=teacher or "default",
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         semantic=semantic,
-        agent=AgentSettings(max_steps=max_steps),
+        agent=AgentSettings(max_steps=max_steps, plan_calls=plan_calls),
     )
     eng = engine_from_options(teacher, engine, n_ctx, **parallel_kwargs(teacher, engine, concurrency))
     progress = RichProgress()

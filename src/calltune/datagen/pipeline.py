@@ -54,8 +54,18 @@ FILES = {
     "kept": "kept.jsonl",
     "rejects": "rejects.jsonl",
 }
-#: settings a resumed run may change (the rest must match the manifest)
+#: settings a resumed run may change (the rest must match the manifest); each trajectory
+#: records whether its first calls were planned, so ``agent.plan_calls`` may change too
 RESUMABLE = ("n", "concurrency", "round_size")
+RESUMABLE_AGENT = ("plan_calls",)
+
+
+def _fixed(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a resumed run must share with the manifest."""
+    out = {k: v for k, v in settings.items() if k not in RESUMABLE}
+    if isinstance(out.get("agent"), Mapping):
+        out["agent"] = {k: v for k, v in out["agent"].items() if k not in RESUMABLE_AGENT}
+    return out
 
 
 def _next_item(
@@ -246,11 +256,9 @@ class Pipeline:
         p = self.path("manifest")
         if p.exists():
             old = json.loads(p.read_text(encoding="utf-8"))
-            prev = {k: v for k, v in old.get("settings", {}).items() if k not in RESUMABLE}
-            if prev != {k: v for k, v in mine.items() if k not in RESUMABLE}:
-                changed = sorted(
-                    k for k in set(prev) | set(mine) if k not in RESUMABLE and prev.get(k) != mine.get(k)
-                )
+            prev, fixed = _fixed(old.get("settings", {})), _fixed(mine)
+            if prev != fixed:
+                changed = sorted(k for k in set(prev) | set(fixed) if prev.get(k) != fixed.get(k))
                 raise PipelineError(
                     f"{self.out} holds a run with other settings ({', '.join(changed)}); "
                     "use another --out or the same settings to resume it"

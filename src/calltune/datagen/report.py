@@ -129,6 +129,11 @@ def build_report(out: str | Path) -> dict[str, Any]:
         },
         "domains": dict(Counter(d for t in kept for d in t.get("domains", []))),
         "simulated_in_kept": sum(1 for t in kept if t.get("simulated")),
+        # trajectories whose first step ran the blueprint's calls (AgentSettings.plan_calls)
+        "planned": {
+            "trajectories": sum(1 for t in trajs if t.get("planned")),
+            "kept": sum(1 for t in kept if t.get("planned")),
+        },
         "tokens": dict(tok),
         "time": {
             "generation_s": round(gen_s, 2),
@@ -183,6 +188,10 @@ def report_markdown(rep: dict[str, Any]) -> str:
         "trajectory (all the teacher's time, divided by the kept; work done at once adds up). "
         f"Wall clock: {t.get('wall_s')} s busy, {t.get('wall_per_kept_s')} s per kept trajectory, "
         f"{t.get('kept_per_hour')} kept per hour.",
+        "",
+        f"Planned first steps (the blueprint's calls run, not written again): "
+        f"{(rep.get('planned') or {}).get('trajectories', 0)} trajectories, "
+        f"{(rep.get('planned') or {}).get('kept', 0)} kept.",
         "",
         "| stage | in | rejected | out |",
         "| --- | ---: | ---: | ---: |",
@@ -241,6 +250,11 @@ def print_report(rep: dict[str, Any], console: Console | None = None) -> None:
     head.add_row(
         "wall clock: s busy / s per kept / kept per hour",
         f"{t.get('wall_s')} / {t.get('wall_per_kept_s')} / {t.get('kept_per_hour')}",
+    )
+    planned = rep.get("planned") or {}
+    head.add_row(
+        "planned first step: trajectories / kept",
+        f"{planned.get('trajectories', 0)} / {planned.get('kept', 0)}",
     )
     head.add_row("categories (kept)", _fmt_counts(rep["categories"]["kept"]))
     head.add_row("languages (kept)", _fmt_counts(rep["languages"]["kept"]))

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 from ..engines.base import SamplingParams
 from ..errors import CalltuneError
 from ..tools import Tool, Toolbox
+from ..types import ToolCall
 from .envs import EnvInstance, Environment, EnvTask
-from .instructions import Instruction, ToolPool, tool_line
+from .instructions import Instruction, ToolPool, is_placeholder, tool_line
 from .teacher import Teacher, first_json
 
 if TYPE_CHECKING:
@@ -54,6 +55,29 @@ class AgentSettings:
     continue_calls: bool = True
     #: seconds a simulated tool may take (a teacher generation on a loaded CPU is slow)
     simulate_timeout: float = 240.0
+    #: run the calls the teacher wrote with the request as the first step instead of having it
+    #: write them again (:func:`planned_calls`); the agent goes on from their results
+    plan_calls: bool = True
+
+
+#: categories whose blueprint calls are the first step's (sequential: up to the first call that
+#: needs an earlier result; multi_turn's calls span several user turns, so none)
+PLANNED_CATEGORIES = ("single", "choice", "parallel", "sequential")
+
+
+def planned_calls(instr: Instruction) -> list[ToolCall]:
+    """The first step's calls taken from ``instr``'s blueprint: every call of a single, choice or
+    parallel request, the calls of a sequential one before the first that uses a ``<result>``;
+    none for other categories, code-written tasks (no blueprint) and multi-turn requests."""
+    if instr.category not in PLANNED_CATEGORIES or not instr.calls or instr.followups:
+        return []
+    out: list[ToolCall] = []
+    for c in instr.calls:
+        args = c.get("arguments") or {}
+        if any(is_placeholder(v) for v in args.values()):
+            break
+        out.append(ToolCall(c["name"], dict(args)))
+    return out
 
 
 def simulated_tool(
@@ -204,6 +228,7 @@ def run_trajectory(
         "error": None,
         "simulated": [],
         "domains": [],
+        "planned": 0,
     }
     started, t0 = time.time(), time.perf_counter()
     inst: EnvInstance | None = None
@@ -217,21 +242,25 @@ def run_trajectory(
         agent = make_agent(teacher.engine, teacher.format, box, settings, instr.seed)
         messages: list[dict[str, Any]] = []
         observations: dict[str, dict[str, Any]] = {}
+        first = planned_calls(instr) if settings.plan_calls else []
+        rec["planned"] = len(first)
         for k, text in enumerate([instr.request, *instr.followups]):
-            res = agent.run(text, history=messages if k else None)
+            res = agent.run(text, history=messages if k else None, first_calls=None if k else first)
             messages = res.messages
             tr = res.trace
             rec["stopped"].append(tr.stopped)
             if tr.error:
                 rec["error"] = tr.error
             for st in tr.steps:
+                rec["parse_errors"].extend(st.parse_errors)
+                for o in st.observations:
+                    observations[o["call_id"]] = o
+                if st.planned:
+                    continue
                 usage["prompt_tokens"] += st.prompt_tokens
                 usage["completion_tokens"] += st.completion_tokens
                 usage["cached_tokens"] += st.cached_tokens
                 usage["generations"] += 1
-                rec["parse_errors"].extend(st.parse_errors)
-                for o in st.observations:
-                    observations[o["call_id"]] = o
         rec["messages"] = messages
         rec["calls"] = _calls(messages, observations)
         for c in rec["calls"]:
