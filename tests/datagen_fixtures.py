@@ -279,6 +279,9 @@ class FakeTeacher(ScriptedEngine):
         made = sum(b.count("<tool_call>") for r, b in msgs[start + 1 :] if r == "assistant")
         wanted = spelled_calls(request)
         zh = any("\u4e00" <= c <= "\u9fff" for c in request)
+        got = ", ".join(r.split("\n")[1] for r in results)
+        if wanted and made >= len(wanted):  # every call made: the answer (tools shown or not)
+            return f"结果是 {got}。" if zh else f"The result is {got}."
         for name, a in wanted:
             if name not in tools:
                 return "抱歉，我没有能做这件事的工具。" if zh else "Sorry, none of my tools can do that."
@@ -291,7 +294,6 @@ class FakeTeacher(ScriptedEngine):
             last = results[-1].split("\n")[1] if results else ""
             calls = [(n, {k: (last if v == "<result>" else v) for k, v in a.items()}) for n, a in todo]
             return "\n".join(hermes_call(n, a) for n, a in calls)
-        got = ", ".join(r.split("\n")[1] for r in results)
         return f"结果是 {got}。" if zh else f"The result is {got}."
 
 

@@ -554,3 +554,21 @@ def test_first_calls_that_fail_are_observed_like_generated_ones():
     obs = result.trace.steps[0].observations[0]
     assert obs["ok"] is False and obs["error"]
     assert result.answer == "I could not look that up."
+
+
+def test_tool_choice_of_one_run_binds_its_first_generated_turn():
+    from calltune.types import ToolCall
+
+    eng = ScriptedEngine(["It is 22 degrees in Boston."])
+    agent = make_agent(eng, Toolbox([get_current_weather]), format="hermes")
+    result = agent.run(
+        "Weather in Boston?",
+        first_calls=[ToolCall("get_current_weather", {"location": "Boston"})],
+        tool_choice="none",
+    )
+    answer_prompt = result.trace.steps[1].prompt
+    assert "<tools>" not in answer_prompt and '"temperature": 22' in answer_prompt
+    assert result.trace.tool_choice == "none" and str(agent.tool_choice) == "auto"
+    # without it, a run has the agent's own choice: the tools are shown
+    again = make_agent(ScriptedEngine(["Fine."]), Toolbox([get_current_weather]), format="hermes")
+    assert "<tools>" in again.run("Hi").trace.steps[0].prompt

@@ -183,3 +183,16 @@ def test_dedupe_exact_and_near(first, second, dup):
     d = Dedupe()
     assert d.check_add(first) is None
     assert (d.check_add(second) is not None) is dup
+
+
+def test_format_rejects_call_markup_in_an_answer():
+    ins = instr()
+    traj, c = good(ins)
+    for text, mark in [
+        ('<tool_call>\n{"name": "add_numbers", "arguments": {"a": 1, "b": 2}}\n</tool_call>', "<tool_call>"),
+        ("The sum is 42.<|observation|>", "<|observation|>"),
+    ]:
+        bad = copy.deepcopy(traj)
+        bad["sample"]["conversations"][-1]["content"] = text
+        assert check_format(bad, ins, c) == f"an answer holds tool-call markup ({mark})"
+    assert check_format(traj, ins, c) is None

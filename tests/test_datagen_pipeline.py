@@ -198,7 +198,11 @@ HOSTILE = {
 }
 
 
-def test_hostile_teacher_text_becomes_counted_rejects(tmp_path):
+@pytest.mark.parametrize("plan", [False, True], ids=["agent-writes-calls", "planned-calls"])
+def test_hostile_teacher_text_becomes_counted_rejects(tmp_path, plan):
+    """Planned calls: the blueprint's calls run, and the hostile call comes in the answer turn."""
+    from calltune.datagen.trajectories import AgentSettings
+
     marker = tmp_path / "pwned"
     kinds = list(HOSTILE)
 
@@ -210,7 +214,9 @@ def test_hostile_teacher_text_becomes_counted_rejects(tmp_path):
             return HOSTILE[kind] and HOSTILE[kind].replace("{marker}", str(marker)).replace(
                 "add_numbers", shown
             )
-        if "<tools>" in prompt and prompt.endswith("<|im_start|>assistant\n"):
+        if prompt.endswith("<|im_start|>assistant\n") and (
+            "<tools>" in prompt or "<tool_response>" in prompt
+        ):
             # the agent's turn: a call whose arguments are code
             code = f'__import__("os").system("touch {marker}")'
             return (
@@ -221,7 +227,10 @@ def test_hostile_teacher_text_becomes_counted_rejects(tmp_path):
     hostile.n = 0
     out = tmp_path / "run"
     only_single = {c: 0.0 for c in CATEGORIES} | {"single": 1.0}
-    make(out, FakeTeacher(override=hostile), n=2, per_generation=1, mix=only_single, zh_share=0).run()
+    teacher = FakeTeacher(override=hostile)
+    make(
+        out, teacher, n=2, per_generation=1, mix=only_single, zh_share=0, agent=AgentSettings(plan_calls=plan)
+    ).run()
     rejects = read_jsonl(out / "rejects.jsonl")
     reasons = [r["reason"] for r in rejects]
     assert any(r.startswith("malformed JSON") for r in reasons)
@@ -232,8 +241,11 @@ def test_hostile_teacher_text_becomes_counted_rejects(tmp_path):
     assert read_jsonl(out / "kept.jsonl") == []
     formats = [r for r in rejects if r["stage"] == "format"]
     assert len(formats) == 2 and all(
-        "unparseable call" in r["reason"] or "stopped" in r["reason"] for r in formats
+        "unparseable call" in r["reason"] or "stopped" in r["reason"] or "call markup" in r["reason"]
+        for r in formats
     )
+    if plan:  # the hostile call came where no tools were offered: text, never run
+        assert all("call markup (<tool_call>)" in r["reason"] for r in formats)
     report = json.loads((out / "report.json").read_text())
     assert report["stages"][0]["rejected"] >= 4 and report["counts"]["trajectories"] == 2
 

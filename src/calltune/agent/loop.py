@@ -129,13 +129,16 @@ class Agent:
         history: Sequence[dict[str, Any]] | None = None,
         *,
         first_calls: Sequence[ToolCall] | None = None,
+        tool_choice: Any = None,
     ) -> RunResult:
         """Answer ``question`` (a string, or a whole OpenAI message list), calling tools as needed.
 
         ``first_calls``: the first step's calls, given instead of generated (a planned step, e.g.
         the calls a data generator's teacher already wrote with the request). They run like any
         step's calls, the trace records the step with ``planned=True`` and no generation, and
-        the agent goes on from their results (more calls, or the answer)."""
+        the agent goes on from their results (more calls, or the answer). ``tool_choice``: this
+        run's, instead of the agent's; it binds the first generated turn (after planned calls,
+        ``"none"`` has the model answer from their results)."""
         messages: list[dict[str, Any]] = list(history or [])
         if isinstance(question, str):
             if self.system and not any(m.get("role") == "system" for m in messages):
@@ -145,14 +148,17 @@ class Agent:
             messages.extend(question)
         messages = normalize_messages(messages)
         specs = self.toolbox.specs()
+        first_choice = (
+            self.tool_choice if tool_choice is None else parse_tool_choice(tool_choice, self.toolbox.names())
+        )
         trace = Trace(
             model=getattr(self.engine, "model_id", ""),
             format=self.format.name,
-            tool_choice=str(self.tool_choice),
+            tool_choice=str(first_choice),
             tools=specs,
         )
         t0 = time.perf_counter()
-        choice: Any = self.tool_choice
+        choice: Any = first_choice
         try:
             if first_calls:
                 self._emit("step", 0)
@@ -163,7 +169,6 @@ class Agent:
                 st.tool_calls = [c.to_dict() for c in planned]
                 trace.steps.append(st)
                 self._act(messages, TurnResult(content="", calls=planned), planned, st)
-                choice = "auto"
             while len(trace.steps) < self.max_steps:
                 self._emit("step", len(trace.steps))
                 seen = any(m["role"] == "tool" for m in messages)

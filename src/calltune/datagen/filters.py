@@ -5,8 +5,8 @@ code run first and the one teacher generation (the semantic check) last, so a tr
 that code already rejects costs no more tokens:
 
 ==============  ===========================================================================
-``format``      the run ended with an answer; no unparseable call; the sample passes
-                ``calltune data check``'s validator
+``format``      the run ended with an answer; no unparseable call; no call markup in a
+                reply's text; the sample passes ``calltune data check``'s validator
 ``execution``   every call ran without error
 ``grounded``    every argument is in the conversation (the user's words, earlier results):
                 no invented optional values (:func:`calltune.turn.grounding.ground_calls`),
@@ -99,6 +99,27 @@ def check_format(traj: dict[str, Any], instr: Instruction, ctx: FilterContext) -
     last = sample["conversations"][-1]
     if last.get("role") != "assistant" or not str(last.get("content", "")).strip():
         return "the conversation does not end with an answer"
+    for m in sample["conversations"]:
+        if m.get("role") == "assistant" and (mark := call_markup(str(m.get("content") or ""), ctx)):
+            return f"an answer holds tool-call markup ({mark})"
+    return None
+
+
+#: role and call markers of the formats calltune renders: in a reply's text, a call the turn did
+#: not take as one (e.g. written where tools were not offered), which a sample must not teach
+MARKERS = ("<tool_call>", "</tool_call>", "<|observation|>", "<|assistant|>", "<|user|>", "<|system|>")
+
+
+def call_markup(text: str, ctx: FilterContext) -> str | None:
+    """The first call or role marker in ``text``, or a call the teacher's format parses in it."""
+    for m in MARKERS:
+        if m in text:
+            return m
+    fmt = ctx.teacher.format if ctx.teacher is not None else None
+    if fmt is not None and text.strip():
+        parsed = fmt.parse(text)
+        if parsed.tool_calls:
+            return f"a call of {parsed.tool_calls[0].name}"
     return None
 
 

@@ -244,8 +244,17 @@ def run_trajectory(
         observations: dict[str, dict[str, Any]] = {}
         first = planned_calls(instr) if settings.plan_calls else []
         rec["planned"] = len(first)
+        # the planned calls answer a single, choice or parallel request: the teacher answers from
+        # their results (left free to call, the default model mostly repeated the call, which the
+        # turn then dropped and generated again without tools: one wasted generation)
+        answer_only = bool(first) and instr.category != "sequential"
         for k, text in enumerate([instr.request, *instr.followups]):
-            res = agent.run(text, history=messages if k else None, first_calls=None if k else first)
+            res = agent.run(
+                text,
+                history=messages if k else None,
+                first_calls=None if k else first,
+                tool_choice="none" if answer_only and not k else None,
+            )
             messages = res.messages
             tr = res.trace
             rec["stopped"].append(tr.stopped)
