@@ -87,6 +87,10 @@ def main() -> None:
                 "reject": list(verdict) if verdict else None,
                 "trajectory_s": round(traj_s, 2),
                 "filter_s": round(filter_s, 2),
+                "answer": next(
+                    (m.get("content") for m in reversed(traj["messages"]) if m.get("role") == "assistant"),
+                    None,
+                ),
                 **{
                     k2: traj["tokens"].get(k2, 0)
                     for k2 in ("generations", "prompt_tokens", "cached_tokens", "completion_tokens")

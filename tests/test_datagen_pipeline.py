@@ -353,10 +353,24 @@ def test_reply_schemas_hold_each_kind_to_its_number_of_calls_and_the_shown_funct
     assert not ok(strict, [{"calls": [add, bad_type], "request": "x"}]) and ok(
         loose, [{"calls": [add, bad_type], "request": "x"}]
     )
-    seq = reply_schemas("sequential", specs, 3)[0]
+    seq, seq_loose = reply_schemas("sequential", specs, 3)
     assert ok(
         seq, [{"calls": [add, {"name": "multiply", "arguments": {"a": "<result>", "b": 4}}], "request": "x"}]
     )
+    # the second call takes the first's result; two independent calls are not sequential
+    assert not ok(seq, [{"calls": [add, mul], "request": "x"}]) and ok(
+        seq_loose, [{"calls": [add, mul], "request": "x"}]
+    )
+    assert not ok(
+        seq, [{"calls": [{"name": "multiply", "arguments": {"a": "<result>", "b": 4}}, add], "request": "x"}]
+    )
+    assert not ok(
+        seq,
+        [{"calls": [add, {"name": "multiply", "arguments": {"a": "<result>", "b": "four"}}], "request": "x"}],
+    )
+    # xgrammar compiles it (prefixItems)
+    xg = pytest.importorskip("xgrammar")
+    assert "<result>" in str(xg.Grammar.from_json_schema(json.dumps(seq)))
     single = reply_schemas("single", specs, 3)[0]
     assert not ok(single, [{"request": "x", "calls": [add, mul]}]) and ok(
         single, [{"request": "x", "calls": [add]}]
