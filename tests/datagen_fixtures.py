@@ -1,6 +1,6 @@
 """A scripted teacher for the datagen tests: a ScriptedEngine that answers each prompt by reading it.
 
-It writes instruction blueprints in a fixed request syntax (``call TOOL(a=1, b=2)``), then,
+It writes instruction blueprints in a fixed request syntax (``call TOOL[a=1, b=2]``), then,
 as the agent, makes exactly the calls a request spells (the first only when it says "then",
 the rest after the results), answers from the results, says what it cannot do when a
 spelled tool is not on offer, and asks when a required value is missing. It says yes to
@@ -23,8 +23,10 @@ from calltune.datagen.library import LibraryTool
 from calltune.testing import ScriptedEngine, hermes_call
 from calltune.tools import Tool, Toolbox, tool
 
-CALL = re.compile(r"([^\W\d][\w]*)\(([^()]*)\)")
-ARG = re.compile(r"(\w+)=(<result>|[^,\s)]+)")
+#: TOOL[a=1] in the requests it writes (a request that spells a call as TOOL(...) is rejected by
+#: instruction construction); TOOL(a=1) in the tests' own hand-made requests
+CALL = re.compile(r"([^\W\d][\w]*)[(\[]([^()\[\]]*)[)\]]")
+ARG = re.compile(r"(\w+)=(<result>|[^,\s)\]]+)")
 WORDS = ["apple", "river", "candle", "mirror", "garden", "violin", "pepper", "harbor", "meadow", "copper"]
 OPENERS = ["Please", "Hey, could you", "I need you to", "Can you", "Quick one:", "Would you kindly"]
 CLOSERS = ["", " Thanks!", " It's for my homework.", " I need it soon.", " Cheers.", " Much appreciated."]
@@ -211,7 +213,7 @@ class FakeTeacher(ScriptedEngine):
             }
 
         def spell(name: str, a: dict[str, Any]) -> str:
-            return f"{name}({', '.join(f'{p}={v}' for p, v in a.items())})"
+            return f"{name}[{', '.join(f'{p}={v}' for p, v in a.items())}]"
 
         def say(*calls: str, then: bool = False) -> str:
             if zh:
@@ -272,7 +274,11 @@ class FakeTeacher(ScriptedEngine):
         return json.dumps(items, ensure_ascii=False)
 
     def act(self, msgs: list[tuple[str, str]], tools: dict[str, dict[str, Any]]) -> str:
-        users = [i for i, (r, b) in enumerate(msgs) if r == "user" and not b.startswith("<tool_response>")]
+        users = [  # the user's requests (not tool results, not the turn's answer note)
+            i
+            for i, (r, b) in enumerate(msgs)
+            if r == "user" and not b.startswith(("<tool_response>", "Note: answer my question"))
+        ]
         start = users[-1]
         request = msgs[start][1]
         results = [b for r, b in msgs[start + 1 :] if r == "user" and b.startswith("<tool_response>")]

@@ -322,6 +322,25 @@ def test_a_blueprint_whose_values_the_request_does_not_state_is_rejected_before_
         read_item(item, mt, tools, 1)
 
 
+def test_a_request_that_spells_out_the_call_is_rejected():
+    from calltune.datagen.instructions import Group, _Bad, read_item
+
+    pool = ToolPool(sample_pool_tools())
+    tools = {n: pool.tool(n) for n in pool.by_name}
+    group = Group("g0", 0, "single", "en", ["add_numbers"], ["shout"], seed=1)
+    call = {"name": "add_numbers", "arguments": {"a": 12, "b": 30}}
+    for request in ["What is 12 plus 30? add_numbers(a=12, b=30)", "Add 12 and 30: add_numbers (12, 30)"]:
+        with pytest.raises(_Bad, match=r"spells out the call add_numbers\(\.\.\.\)"):
+            read_item({"request": request, "calls": [call]}, group, tools, 0)
+    zh = Group("g1", 1, "single", "zh", ["城市人口"], ["shout"], seed=1)
+    zcall = {"name": "城市人口", "arguments": {"city": "上海"}}
+    with pytest.raises(_Bad, match="spells out the call 城市人口"):
+        read_item({"request": "上海有多少人口？城市人口（city: 上海）", "calls": [zcall]}, zh, tools, 0)
+    assert read_item({"request": "上海有多少人口？", "calls": [zcall]}, zh, tools, 0).calls == [zcall]
+    # naming the tool in words is not spelling a call
+    assert read_item({"request": "Use add_numbers for 12 and 30.", "calls": [call]}, group, tools, 0)
+
+
 def test_wall_time_counts_work_done_at_once_once():
     from calltune.datagen.report import busy_seconds
 

@@ -159,3 +159,22 @@ def test_the_answer_turn_after_a_repeated_call_is_told_to_use_the_results() -> N
     turn, eng = _turn([hermes_call("get_weather", {"city": "Boston"}), "399.5"], check_answers=False)
     turn.run(msgs, [WEATHER], "auto", SamplingParams(max_tokens=400))
     assert "answer my question from the tool results above" not in _text(eng, 1)
+
+
+def test_a_none_turn_after_tool_results_is_told_to_use_them_and_cannot_call() -> None:
+    """tool_choice "none" after results (a client's answer turn, a data generator's planned calls):
+    the tools are not in the prompt, so the turn gets the answer note and the no-call grammar."""
+    msgs = _answered("What is 17% of 2350?", "get_weather", {"city": "Boston"}, "399.5")
+    turn, eng = _turn(["17% of 2350 is 399.5."])
+    r = turn.run(msgs, [WEATHER], "none", SamplingParams(max_tokens=400))
+    assert r.content == "17% of 2350 is 399.5." and not r.calls
+    prompt = _text(eng, 0)
+    assert "answer my question from the tool results above" in prompt and "<tools>" not in prompt
+    # before any tool result, a "none" turn is the plain conversation
+    turn, eng = _turn(["Hello."])
+    turn.run([{"role": "user", "content": "Hi"}], [WEATHER], "none", SamplingParams(max_tokens=50))
+    assert "answer my question" not in _text(eng, 0)
+    # with the answer checks off, neither
+    turn, eng = _turn(["17% of 2350 is 399.5."], check_answers=False)
+    turn.run(msgs, [WEATHER], "none", SamplingParams(max_tokens=400))
+    assert "answer my question" not in _text(eng, 0)

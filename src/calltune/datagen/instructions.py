@@ -472,6 +472,14 @@ class _Bad(CalltuneError, ValueError):
     """An item that is not a usable blueprint (internal: becomes a :class:`Reject`)."""
 
 
+def _check_unspelled(text: str, names: Sequence[str]) -> None:
+    """A user's words name what they want, not a function call: the teacher wrote requests like
+    "将“三万五千”转换为阿拉伯数字：中文数字转阿拉伯数字(text: '三万五千')" that spell the call out."""
+    for n in names:
+        if re.search(re.escape(n) + r"\s*[(（]", text):
+            raise _Bad(f"the request spells out the call {n}(...)")
+
+
 def _text(item: Mapping[str, Any], key: str, lang: str) -> str:
     v = item.get(key)
     if not isinstance(v, str) or len(v.strip()) < 6:
@@ -527,6 +535,8 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
         if cat == "no_fit":
             target = calls[0]["name"]
             calls = []
+    for text in (request, *followups):
+        _check_unspelled(text, list(focus))
     offered = _offered(cat, group, target, calls)
     if not offered:
         raise _Bad("nothing is left to offer (no sibling or distractor tools)")

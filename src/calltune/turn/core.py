@@ -299,7 +299,19 @@ class Turn:
             answered = answered_calls(_since_last_user(messages)) if s.skip_answered_calls else set()
             live_calls = LiveCalls(answered, plan.parallel)
 
-        # 1. generate; a forced turn without grammar is checked and retried
+        # 1. generate; a forced turn without grammar is checked and retried. A "none" turn after
+        # tool results is an answer-only turn like the redo below: told to answer from the
+        # results (the tools are not in its prompt, and a small model took the results for the
+        # user's words: "Thank you for providing the response."), under the no-call grammar
+        shown, first_plan = messages, plan
+        if (
+            plan.choice == "none"
+            and s.check_answers
+            and plan.response_format is None
+            and has_tool_results(_since_last_user(messages))
+        ):
+            shown = _with_note(messages, ANSWER_NOTE)
+            first_plan = replace(plan, constraint=self._answer_constraint(plan))
         gen: _Generation | None = None
         for i in range(plan.max_attempts):
             live = not plan.force_by_prompt
@@ -307,7 +319,7 @@ class Turn:
             if i > 0:  # a different sample, reproducible under a seed
                 p = replace(params, temperature=max(params.temperature, 0.7), seed=(params.seed or 0) + i)
             gen = yield from self._generate(
-                messages, plan, p, explicit_max_tokens, i, live, live_calls=live_calls
+                shown, first_plan, p, explicit_max_tokens, i, live, live_calls=live_calls
             )
             attempts.append(gen.attempt)
             if not plan.force_by_prompt:
