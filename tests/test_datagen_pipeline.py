@@ -341,6 +341,22 @@ def test_a_request_that_spells_out_the_call_is_rejected():
     assert read_item({"request": "Use add_numbers for 12 and 30.", "calls": [call]}, group, tools, 0)
 
 
+def test_a_parallel_request_that_states_a_result_is_rejected():
+    from calltune.datagen.instructions import Group, _Bad, read_item
+
+    pool = ToolPool(sample_pool_tools())
+    tools = {n: pool.tool(n) for n in pool.by_name}
+    group = Group("g0", 0, "parallel", "en", ["add_numbers", "multiply"], ["shout"], seed=1)
+    calls = [
+        {"name": "add_numbers", "arguments": {"a": 12, "b": 30}},
+        {"name": "multiply", "arguments": {"a": 15, "b": 2000}},
+    ]
+    with pytest.raises(_Bad, match="states 42, which no call takes"):
+        read_item({"request": "12 plus 30 is 42, and 15 times 2,000?", "calls": calls}, group, tools, 0)
+    ok = read_item({"request": "What is 12 plus 30, and 15 times 2,000?", "calls": calls}, group, tools, 0)
+    assert ok.calls == calls
+
+
 def test_wall_time_counts_work_done_at_once_once():
     from calltune.datagen.report import busy_seconds
 

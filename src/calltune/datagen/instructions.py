@@ -239,8 +239,8 @@ SYSTEM = (
 )
 _KIND = {
     "single": 'Each request needs exactly one call of one function; give every required value in the request. Item: {"request": "...", "calls": [{"name": "...", "arguments": {...}}]}',
-    "parallel": 'Each request needs two or more calls that do not depend on each other, made at once: first write the calls, then the request that asks for all of them, with every value they use. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {...}}], "request": "..."}',
-    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". First write the calls, then the request: what the user says, in words, asking for both. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {"...": "<result>"}}], "request": "..."}',
+    "parallel": 'Each request needs two or more calls that do not depend on each other, made at once: first write the calls, then the request that asks for all of them, with every value they use: a question or an instruction from a user who does not know the results yet. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {...}}], "request": "..."}',
+    "sequential": 'Each request needs two calls where the second uses a value from the first call\'s result; write that value as "<result>". First write the calls, then the request: what the user says, in words, asking for both, before any result is known. Item: {"calls": [{"name": "...", "arguments": {...}}, {"name": "...", "arguments": {"...": "<result>"}}], "request": "..."}',
     "missing_value": 'Each request asks for what one function does but leaves out the value of one of its required parameters, so the assistant must ask for it. Item: {"request": "...", "tool": "...", "missing": "parameter"}',
     "multi_turn": 'Each request needs one call, and has a follow-up message the user sends after the answer that builds on it and needs another call. Item: {"request": "...", "calls": [...], "followup": "...", "followup_calls": [...]}',
 }
@@ -472,6 +472,35 @@ class _Bad(CalltuneError, ValueError):
     """An item that is not a usable blueprint (internal: becomes a :class:`Reject`)."""
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
+
+
+def _check_no_answers(request: str, calls: Sequence[Mapping[str, Any]]) -> None:
+    """A request written after its calls must not state numbers no call takes: the teacher wrote
+    "The z-score of 2.5 ... is 1.25." (a made-up result) as a parallel request."""
+    args: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif not isinstance(v, bool) and v is not None:
+            args.append(str(v))
+
+    for c in calls:
+        walk(c.get("arguments") or {})
+    values = {float(a) for a in args if _NUMBER.fullmatch(a.replace(",", ""))}
+    text = " ".join(args)
+    for m in _NUMBER.finditer(request):
+        n = m.group().replace(",", "")
+        if float(n) in values or n in text or m.group() in text:
+            continue
+        raise _Bad(f"the request states {m.group()}, which no call takes (a result written into it?)")
+
+
 def _check_unspelled(text: str, names: Sequence[str]) -> None:
     """A user's words name what they want, not a function call: the teacher wrote requests like
     "将“三万五千”转换为阿拉伯数字：中文数字转阿拉伯数字(text: '三万五千')" that spell the call out."""
@@ -537,6 +566,8 @@ def read_item(item: Any, group: Group, pool_tools: Mapping[str, Tool], k: int) -
             calls = []
     for text in (request, *followups):
         _check_unspelled(text, list(focus))
+    if cat in ("parallel", "sequential"):  # the kinds whose request is written after the calls
+        _check_no_answers(request, calls)
     offered = _offered(cat, group, target, calls)
     if not offered:
         raise _Bad("nothing is left to offer (no sibling or distractor tools)")
