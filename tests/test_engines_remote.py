@@ -298,3 +298,41 @@ def test_llama_cpp_native_baseline_reads_the_response_like_the_remote_engine() -
     assert out.parse_errors[0]["message"].startswith("arguments are not valid JSON")
     assert out.raw == json.dumps(tool_calls)
     assert (out.prompt_tokens, out.completion_tokens, out.finish_reason) == (4, 0, "tool_calls")
+
+
+def test_concurrent_requests_are_in_flight_together():
+    """A server batches concurrent requests: the engine must not send them one at a time (a
+    teacher behind vLLM with --concurrency 16 ran one request at a time). The transport lets no
+    /completions request finish before two are in flight; one at a time, the barrier breaks."""
+    import httpx
+
+    server = FakeOpenAIServer("ok", context_length=4096)
+    barrier = threading.Barrier(2, timeout=5)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path in ("/v1/completions", "/v1/chat/completions"):
+            barrier.wait()
+        return server.handle(request)
+
+    eng = OpenAIRemoteEngine("http://127.0.0.1:9/v1", transport=httpx.MockTransport(handle))
+    out: list[str] = []
+    errors: list[BaseException] = []
+
+    def one(chat: bool) -> None:
+        try:
+            if chat:
+                out.append(eng.chat([{"role": "user", "content": "hi"}])[0].content)
+            else:
+                out.append(eng.generate("hello", SamplingParams(max_tokens=2)).text)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    for chat in (False, True):
+        threads = [threading.Thread(target=one, args=(chat,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        barrier.reset()
+    assert not errors, errors
+    assert sorted(out) == ["hi", "hi", "ok", "ok"]

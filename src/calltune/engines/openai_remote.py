@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -109,7 +108,8 @@ class OpenAIRemoteEngine(Engine):
         self.default_format = default_format
         self.chat_template = chat_template
         self.tokenizer = RemoteTokenizer(self)
-        self._lock = threading.Lock()
+        # no lock around requests: httpx.Client is thread-safe, and a server batches concurrent
+        # requests (`calltune data generate --concurrency 16` against vLLM ran one at a time)
         info = self._model_info(model)
         self.model_id = model or info.get("id") or "default"
         max_len = info.get("max_model_len") or info.get("context_length") or info.get("context_window")
@@ -218,7 +218,7 @@ class OpenAIRemoteEngine(Engine):
         hit: str | None = None
         usage: dict[str, Any] = {}
         n_chunks = 0
-        with self._lock, self._client.stream("POST", "/completions", json=body) as r:
+        with self._client.stream("POST", "/completions", json=body) as r:
             self._raise_for(r)
             for data in _sse_events(r.iter_lines()):
                 if data.get("usage"):
@@ -278,8 +278,7 @@ class OpenAIRemoteEngine(Engine):
         t0 = time.perf_counter()
         httpx = _httpx()
         try:
-            with self._lock:
-                r = self._client.post("/chat/completions", json=body)
+            r = self._client.post("/chat/completions", json=body)
         except httpx.HTTPError as e:
             raise EngineError(f"request to {self.base_url} failed: {e}") from e
         self._raise_for(r)
