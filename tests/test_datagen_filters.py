@@ -196,3 +196,21 @@ def test_format_rejects_call_markup_in_an_answer():
         bad["sample"]["conversations"][-1]["content"] = text
         assert check_format(bad, ins, c) == f"an answer holds tool-call markup ({mark})"
     assert check_format(traj, ins, c) is None
+
+
+def test_category_rejects_a_reply_in_another_language_or_one_that_asks_back():
+    ins = instr()
+    traj, c = good(ins)
+    asks = copy.deepcopy(traj)
+    asks["sample"]["conversations"][-1]["content"] = "Do you want me to add 12 and 30?"
+    assert check_category(asks, ins, c) == "the reply asks back although its calls ran"
+    zh = instr(lang="zh", request="请计算 add_numbers[a=12, b=30]。")
+    english = copy.deepcopy(traj)
+    assert check_category(english, zh, c) == "the reply is not in the request's language (zh)"
+    chinese = copy.deepcopy(traj)
+    chinese["sample"]["conversations"][-1]["content"] = "结果是 42。"
+    assert check_category(chinese, zh, c) is None
+    assert check_category(chinese, ins, c) == "the reply is not in the request's language (en)"
+    quoted = copy.deepcopy(traj)  # an English reply may quote a Chinese name
+    quoted["sample"]["conversations"][-1]["content"] = "The city 上海 has 42 parks, the result says."
+    assert check_category(quoted, ins, c) is None

@@ -173,6 +173,8 @@ def check_category(traj: dict[str, Any], instr: Instruction, ctx: FilterContext)
     turns = _turns(traj)
     cat = instr.category
     answer = traj["sample"]["conversations"][-1].get("content", "") if traj.get("sample") else ""
+    if wrong := _wrong_language(answer, instr.lang):
+        return wrong
     if cat in ("no_fit", "missing_value"):
         if calls:
             return f"a {cat} request must not call a tool, it called {calls[0]['name']}"
@@ -191,6 +193,25 @@ def check_category(traj: dict[str, Any], instr: Instruction, ctx: FilterContext)
         users = [i for i, m in enumerate(traj["messages"]) if m.get("role") == "user"]
         if len(users) < 2 or not any(idx > users[-1] for idx, _ in turns):
             return "the follow-up turn made no call"
+    if answer.rstrip().endswith(("?", "？")):
+        # the default model answered a planned call's result with "请问您需要将金额2.50写成人民币大写吗？"
+        return "the reply asks back although its calls ran"
+    return None
+
+
+def _cjk_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(1 for c in letters if "\u4e00" <= c <= "\u9fff") / len(letters) if letters else 0.0
+
+
+def _wrong_language(answer: str, lang: str) -> str | None:
+    """A reply in another language than the request's (the default model answered some Chinese
+    requests in English); an English reply may quote some Chinese (a result's names)."""
+    share = _cjk_share(answer)
+    if lang == "zh" and share == 0.0 and answer.strip():
+        return "the reply is not in the request's language (zh)"
+    if lang == "en" and share > 0.5:
+        return "the reply is not in the request's language (en)"
     return None
 
 
