@@ -207,6 +207,12 @@ def test_category_rejects_a_reply_in_another_language_or_one_that_asks_back():
     zh = instr(lang="zh", request="请计算 add_numbers[a=12, b=30]。")
     english = copy.deepcopy(traj)
     assert check_category(english, zh, c) == "the reply is not in the request's language (zh)"
+    quoting = copy.deepcopy(traj)
+    quoting["sample"]["conversations"][-1]["content"] = 'The number "三万五千" in Arabic numerals is 35000.'
+    assert check_category(quoting, zh, c) == "the reply is not in the request's language (zh)"
+    mixed = copy.deepcopy(traj)
+    mixed["sample"]["conversations"][-1]["content"] = "好的，New York 到 Tokyo 的距离是 10851 公里。"
+    assert check_category(mixed, zh, c) is None
     chinese = copy.deepcopy(traj)
     chinese["sample"]["conversations"][-1]["content"] = "结果是 42。"
     assert check_category(chinese, zh, c) is None

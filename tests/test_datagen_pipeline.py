@@ -433,3 +433,41 @@ def test_the_teacher_enforces_the_first_schema_its_grammar_can_express():
     plain = ScriptedEngine(["[1, 2]"])
     Teacher(plain).ask("s", "u", max_tokens=20, schemas=[schema])
     assert plain.constraints[-1] is None  # an engine without grammars is asked by the prompt alone
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path):
+    from calltune.datagen.pipeline import PipelineError
+
+    out = tmp_path / "run"
+    first = make(out, n=3)
+    with first._exclusive():
+        with pytest.raises(PipelineError, match=r"in use by another run \(pid \d+\)"):
+            make(out, n=3).run()
+        with pytest.raises(PipelineError, match="in use by another run"):
+            make(out, n=3).refilter()
+    make(out, n=3).run()  # free again once the first let go
+    assert len(read_jsonl(out / "trajectories.jsonl")) == 3
+
+
+def test_refilter_applies_changed_code_filters_to_the_kept_trajectories(tmp_path):
+    out = tmp_path / "run"
+    make(out, n=12).run()
+    kept = kept_ids(out)
+    trajs = read_jsonl(out / "trajectories.jsonl")
+    # a kept single trajectory whose reply (as an older filter let through) asks back
+    victim = next(t for t in trajs if t["verdict"]["kept"] and t["category"] in ("single", "choice"))
+    victim["sample"]["conversations"][-1]["content"] = "Do you want the sum?"
+    (out / "trajectories.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in trajs))
+    teacher = FakeTeacher()
+    res = make(out, teacher, n=12).refilter()
+    assert res == {"checked": len(kept), "rejected": 1, "by_stage": {"category": 1}}
+    assert not teacher.prompts  # nothing generated, no semantic check asked
+    assert kept_ids(out) == [i for i in kept if i != victim["id"]]
+    again = {t["id"]: t for t in read_jsonl(out / "trajectories.jsonl")}[victim["id"]]
+    assert again["verdict"] == {
+        "kept": False,
+        "stage": "category",
+        "reason": "the reply asks back although its calls ran",
+        "refiltered": True,
+    }
+    assert any(r["id"] == victim["id"] for r in read_jsonl(out / "rejects.jsonl"))

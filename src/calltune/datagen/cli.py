@@ -237,11 +237,47 @@ def report(
         print_report(rep, out)
 
 
+def refilter(
+    run_dir: Annotated[Path, typer.Argument(help="The --out folder of a `calltune data generate` run.")],
+) -> None:
+    """Apply the filters in code again to a run's kept trajectories (after the filters changed);
+    the teacher's semantic check is not run again and nothing is generated. Rewrites kept.jsonl,
+    rejects.jsonl and the report. Refused while a run writes to the folder."""
+    from .envs import get_environment
+    from .pipeline import Pipeline, PipelineError, Settings
+    from .teacher import Teacher
+    from .trajectories import AgentSettings
+
+    mp = run_dir / "manifest.json"
+    if not mp.exists():
+        raise fail(f"{run_dir} holds no generation run (no manifest.json)")
+    manifest = json.loads(mp.read_text(encoding="utf-8"))
+    raw = dict(manifest["settings"])
+    raw["agent"] = AgentSettings(**raw.get("agent", {}))
+    settings = Settings(**raw)
+    files = [t for t in settings.tools if t != "library" and not t.startswith("mcp:")]
+    mcp = [t[4:] for t in settings.tools if t.startswith("mcp:")]
+    library = "library" in settings.tools
+    pool, box = _load_sources(files, mcp, manifest.get("domains") if library else None, library)
+    try:
+        envs = {name: get_environment(name) for name in settings.envs}
+        teacher = Teacher(None, manifest.get("format") or "hermes")  # no model: the checks are code
+        pipe = Pipeline(run_dir, teacher, pool, settings, envs, command=["refilter"])
+        res = pipe.refilter()
+    except PipelineError as e:
+        raise fail(e) from None
+    finally:
+        if box is not None:
+            box.close()
+    stages = ", ".join(f"{k} {v}" for k, v in sorted(res["by_stage"].items())) or "none"
+    out.print(f"{res['checked']} kept trajectories checked, {res['rejected']} now rejected ({stages})")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``generate`` and ``report`` to the ``calltune data`` app (``app``: the main app)."""
+    """Add ``generate``, ``report`` and ``refilter`` to the ``calltune data`` app (``app``: the main app)."""
     from ..train.cli import data_app
 
     have = {c.name for c in data_app.registered_commands}
-    for name, fn in (("generate", generate), ("report", report)):
+    for name, fn in (("generate", generate), ("report", report), ("refilter", refilter)):
         if name not in have:
             data_app.command(name)(fn)

@@ -199,6 +199,9 @@ def check_category(traj: dict[str, Any], instr: Instruction, ctx: FilterContext)
     return None
 
 
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|「[^」\n]*」|\'[^\'\n]*\'')
+
+
 def _cjk_share(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     return sum(1 for c in letters if "\u4e00" <= c <= "\u9fff") / len(letters) if letters else 0.0
@@ -206,8 +209,8 @@ def _cjk_share(text: str) -> float:
 
 def _wrong_language(answer: str, lang: str) -> str | None:
     """A reply in another language than the request's (the default model answered some Chinese
-    requests in English); an English reply may quote some Chinese (a result's names)."""
-    share = _cjk_share(answer)
+    requests in English); a reply may quote some words of the other language (a result's names)."""
+    share = _cjk_share(_QUOTED.sub(" ", answer))  # an English reply quoting "三万五千" is English
     if lang == "zh" and share == 0.0 and answer.strip():
         return "the reply is not in the request's language (zh)"
     if lang == "en" and share > 0.5:

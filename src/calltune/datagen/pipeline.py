@@ -17,12 +17,15 @@ most the items that were in flight when it was killed. A larger ``--n`` on resum
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from typing import Any
 from ..errors import CalltuneError
 from ..eval.report import read_records as read_jsonl
 from .envs import Environment
-from .filters import Dedupe, FilterContext, dedupe_key, run_stages
+from .filters import STAGES, Dedupe, FilterContext, dedupe_key, run_stages
 from .instructions import (
     DEFAULT_MIX,
     Generation,
@@ -46,6 +49,8 @@ from .instructions import (
 from .teacher import Teacher
 from .trajectories import AgentSettings, Sources, run_trajectory
 
+#: held (flock) by the run writing a folder; it holds the run's pid
+LOCK_FILE = "run.lock"
 FILES = {
     "manifest": "manifest.json",
     "generations": "generations.jsonl",
@@ -566,23 +571,72 @@ class Pipeline:
     def _exhausted(self, instructions: Sequence[Instruction], wanted: int) -> bool:
         return sum(1 for i in instructions if i.task is None) < wanted
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold ``out``'s run lock: a second run (or a refilter) on the same folder would write
+        the same journals at once."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        with open(self.out / LOCK_FILE, "a+", encoding="utf-8") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                holder = f.read().strip() or "?"
+                raise PipelineError(f"{self.out} is in use by another run (pid {holder})") from None
+            f.seek(0)
+            f.truncate()
+            f.write(str(os.getpid()))
+            f.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def run(self) -> dict[str, Any]:
         """The whole run (or the rest of it); returns the report (also written as report.json/.md)."""
         from .report import build_report, write_report
 
-        self._manifest()
-        self.rebuild()
-        try:
-            instructions = self._rounds() if self.settings.round_size > 0 else self.instructions()
-            self.rebuild(instructions)
-            self.trajectories(instructions)
-            self.rebuild(instructions)
-        finally:
-            self.progress.stop()
-        self.decontaminate()
-        report = build_report(self.out)
-        write_report(self.out, report)
+        with self._exclusive():
+            self._manifest()
+            self.rebuild()
+            try:
+                instructions = self._rounds() if self.settings.round_size > 0 else self.instructions()
+                self.rebuild(instructions)
+                self.trajectories(instructions)
+                self.rebuild(instructions)
+            finally:
+                self.progress.stop()
+            self.decontaminate()
+            report = build_report(self.out)
+            write_report(self.out, report)
         return report
+
+    def refilter(self) -> dict[str, Any]:
+        """Apply the filters in code (every stage but the teacher's ``semantic`` check) again to
+        the kept trajectories of the journal, e.g. after the filters improved; a trajectory one of
+        them now rejects gets that verdict (marked ``refiltered``). Nothing is generated. Returns
+        ``{"checked", "rejected", "by_stage"}`` and rewrites the views and the report."""
+        from .report import build_report, write_report
+
+        code_stages = tuple((n, st) for n, st in STAGES if n != "semantic")
+        with self._exclusive():
+            gens = read_jsonl(self.path("generations"))
+            instr = {d["id"]: Instruction.from_dict(d) for g in gens for d in g["instructions"]}
+            trajs = read_jsonl(self.path("trajectories"))
+            checked, by_stage = 0, Counter[str]()
+            for t in trajs:
+                ins = instr.get(t["id"])
+                if ins is None or not t["verdict"]["kept"]:
+                    continue
+                checked += 1
+                found = run_stages(t, ins, self.ctx, code_stages)
+                if found is not None:
+                    t["verdict"] = {"kept": False, "stage": found[0], "reason": found[1], "refiltered": True}
+                    by_stage[found[0]] += 1
+            _write_jsonl(self.path("trajectories"), trajs)
+            self.rebuild()
+            write_report(self.out, build_report(self.out))
+        return {"checked": checked, "rejected": sum(by_stage.values()), "by_stage": dict(by_stage)}
 
 
 __all__ = ["FILES", "Pipeline", "PipelineError", "Progress", "RichProgress", "Settings", "read_jsonl"]
