@@ -277,7 +277,8 @@ class FakeTeacher(ScriptedEngine):
         users = [  # the user's requests (not tool results, not the turn's answer note)
             i
             for i, (r, b) in enumerate(msgs)
-            if r == "user" and not b.startswith(("<tool_response>", "Note: answer my question"))
+            if r == "user"
+            and not b.startswith(("<tool_response>", "Note: answer my question", "注意：请用上面"))
         ]
         start = users[-1]
         request = msgs[start][1]

@@ -178,3 +178,12 @@ def test_a_none_turn_after_tool_results_is_told_to_use_them_and_cannot_call() ->
     turn, eng = _turn(["17% of 2350 is 399.5."], check_answers=False)
     turn.run(msgs, [WEATHER], "none", SamplingParams(max_tokens=400))
     assert "answer my question" not in _text(eng, 0)
+
+
+def test_the_answer_note_speaks_the_users_language() -> None:
+    """Told in English, the default model answered Chinese requests in English."""
+    msgs = _answered("2350 的 17% 是多少？", "get_weather", {"city": "Boston"}, "399.5")
+    turn, eng = _turn(["2350 的 17% 是 399.5。"])
+    turn.run(msgs, [WEATHER], "none", SamplingParams(max_tokens=400))
+    prompt = _text(eng, 0)
+    assert "用中文回答我的问题" in prompt and "answer my question" not in prompt

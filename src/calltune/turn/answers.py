@@ -28,6 +28,22 @@ ANSWER_NOTE = (
     "Note: answer my question from the tool results above, with their values; do not write code "
     "unless I asked for code."
 )
+ANSWER_NOTE_ZH = (
+    "注意：请用上面工具返回的结果和其中的数值，用中文回答我的问题；除非我要代码，否则不要写代码。"
+)
+
+
+def answer_note(messages: Sequence[dict[str, Any]]) -> str:
+    """:data:`ANSWER_NOTE` in the language of the user's last words: told in English, the default
+    model answered Chinese requests in English."""
+    for m in reversed(messages):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            if any("\u4e00" <= c <= "\u9fff" for c in m["content"]):
+                return ANSWER_NOTE_ZH
+            break
+    return ANSWER_NOTE
+
+
 _CODE_FENCE = re.compile(r"```")
 _ASKS_FOR_CODE = re.compile(
     r"\b(code|script|program|function|snippet|implement\w*|python|javascript|sql|regex|class)\b", re.I

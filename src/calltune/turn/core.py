@@ -31,7 +31,7 @@ from ..errors import CalltuneError
 from ..formats.base import ChatFormat
 from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
 from ..types import Delta, ParseError, ParseResult, ToolCall
-from .answers import ANSWER_NOTE, answer_misses_results
+from .answers import answer_misses_results, answer_note
 from .choice import parse_tool_choice
 from .continuation import continue_calls, generate_until_repeat, should_continue
 from .fanout import fan_out, fanned_note
@@ -310,7 +310,7 @@ class Turn:
             and plan.response_format is None
             and has_tool_results(_since_last_user(messages))
         ):
-            shown = _with_note(messages, ANSWER_NOTE)
+            shown = _with_note(messages, answer_note(messages))
             first_plan = replace(plan, constraint=self._answer_constraint(plan))
         gen: _Generation | None = None
         for i in range(plan.max_attempts):
@@ -431,7 +431,7 @@ class Turn:
             redo = "empty answer; next turn without tools"
 
         # 4b. an answer that does not use the results
-        answer_note = ""
+        told_note = ""
         if (
             not redo
             and s.check_answers
@@ -444,26 +444,26 @@ class Turn:
             why = answer_misses_results(parsed.content, messages, last_user_text(messages))
             if why:
                 redo = f"{why}; answered again from the results"
-                answer_note = ANSWER_NOTE
+                told_note = answer_note(messages)
 
         if redo:
             notes.append(redo)
             gen.attempt.note = "; ".join(n for n in [gen.attempt.note, *notes] if n)
             if (
-                not answer_note
+                not told_note
                 and s.check_answers
                 and plan.response_format is None
                 and has_tool_results(_since_last_user(messages))
             ):
                 # without the tools a small model reads the results as the user's words ("Thank
                 # you for providing the answer." after calculator → 399.5): told to answer from them
-                answer_note = ANSWER_NOTE
+                told_note = answer_note(messages)
             bare = replace(plan, choice="none", constraint=self._answer_constraint(plan), max_attempts=1)
             answer_params = params
             if s.answer_max_tokens is not None:
                 answer_params = replace(params, max_tokens=min(params.max_tokens, s.answer_max_tokens))
             again: _Generation = yield from self._generate(
-                _with_note(messages, answer_note) if answer_note else messages,
+                _with_note(messages, told_note) if told_note else messages,
                 bare,
                 answer_params,
                 False,
