@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from _results import write_result
 
 HERE = Path(__file__).resolve().parent
 CATEGORIES = ("single", "choice", "parallel", "sequential")
@@ -125,23 +126,16 @@ def main() -> None:
             f"{s['generations']:>5} {s['prompt_tokens']:>7} {s['completion_tokens']:>8} {s['s_per_kept']!s:>8}"
         )
     print(f"agent / planned seconds per trajectory: {ratio}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "teacher": teacher.model_id,
-                "from": str(args.folder),
-                "load_avg_at_end": os.getloadavg(),
-                "summary": summary,
-                "agent_over_planned_s_per_trajectory": ratio,
-                "rows": rows,
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_result(
+        args.out,
+        {
+            "teacher": teacher.model_id,
+            "from": str(args.folder),
+            "summary": summary,
+            "agent_over_planned_s_per_trajectory": ratio,
+            "rows": rows,
+        },
     )
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from _results import write_result
 
 HERE = Path(__file__).resolve().parent
 CLI = [str(Path(sys.executable).with_name("calltune"))]  # the venv's entry point
@@ -126,22 +127,15 @@ def main() -> None:
             f"{name:12} {r['kept']:>5} {r['trajectories']:>5} {r['instructions']:>6} {r['wall_s']:>8} "
             f"{r['kept_per_hour']!s:>7}"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "n": args.n,
-                "seed": args.seed,
-                "concurrency": args.concurrency,
-                "load_avg_at_end": os.getloadavg(),
-                "systems": rows,
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    write_result(
+        args.out,
+        {
+            "n": args.n,
+            "seed": args.seed,
+            "concurrency": args.concurrency,
+            "systems": rows,
+        },
     )
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
