@@ -9,6 +9,8 @@ The agent loop, ``calltune serve`` and the BFCL runner all call :class:`Turn`. A
 3. generates, streaming content as it comes (a guided turn ends at the first repeated call);
 4. parses with the offered tool names and, when the turn is nothing but calls, lets the model go
    on after its last call to collect further (parallel) calls;
+   a later request of an agent session answered in prose is asked for its calls under the call
+   grammar (:mod:`~calltune.turn.missed`);
 5. drops calls identical to ones already answered since the last user message; checks that
    each called function fits the user's request (``auto`` turns that answer a user message);
 6. generates the turn again without tools when nothing is left to call, or when an answer after
@@ -38,6 +40,7 @@ from .fanout import fan_out, fanned_note
 from .grounding import COPIED_NOTES, copied_note, ground_calls, without_examples
 from .history import answered_calls, feeds_own_result, has_tool_results, last_user_text, repeats_answered
 from .live import LiveCalls, calls_stream_live
+from .missed import missed_calls_apply, missed_note, supported_calls
 from .policy import TurnPlan, can_constrain, check_calls, forced_messages, plan_turn
 from .relevance import filter_relevant, relevance_applies
 from .response_format import parse_response_format, with_response_instruction
@@ -80,6 +83,10 @@ class TurnSettings:
     #: after tool results, an answer that is unasked-for code or mentions none of the results'
     #: values is generated once more, told to answer from them (:mod:`calltune.turn.answers`)
     check_answers: bool = True
+    #: a later request of an agent session answered in prose is asked for its calls under the
+    #: call grammar; they are kept where their required values are grounded and their functions
+    #: fit (:mod:`calltune.turn.missed`)
+    check_missed_calls: bool = True
     #: attempts of a required / named turn forced by prompt (no grammar)
     max_attempts: int = 2
     #: completion budget of a turn generated again without tools (None = the turn's own)
@@ -341,6 +348,23 @@ class Turn:
         notes: list[str] = []
         redo = ""
 
+        # 1b. a later request of an agent session answered in prose: the calls it described
+        judged_missed = False
+        if missed_calls_apply(s.check_missed_calls, plan, messages, parsed):
+            found = yield from self._missed_calls(messages, plan, params, explicit_max_tokens)
+            if found is not None:
+                alt, kept, why = found
+                if kept:
+                    attempts.append(alt.attempt)
+                    gen, parsed = alt, alt.parsed
+                    calls, errors, code = kept, [], []
+                    notes.append(missed_note(kept))
+                    result.relevance = alt.attempt.relevance
+                    judged_missed = True
+                else:  # the prose stands; the generation that was asked for is on record before it
+                    alt.attempt.note = "; ".join(n for n in [alt.attempt.note, why] if n)
+                    attempts.insert(len(attempts) - 1, alt.attempt)
+
         # 2. calls already answered since the user spoke (or fed their own result again)
         if s.skip_answered_calls and calls:
             since = _since_last_user(messages)
@@ -396,7 +420,12 @@ class Turn:
                 notes.append(fanned_note(fanned))
 
         # 3. does each called function fit the request?
-        if not redo and calls and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
+        if (
+            not redo
+            and calls
+            and not judged_missed
+            and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt)
+        ):
             judged = list(dict.fromkeys(c.name for c in calls if c.name not in s.relevance_exempt))
             tell = on_phase if judged else None
             if tell is not None:
@@ -499,6 +528,44 @@ class Turn:
         result.completion_tokens = sum(a.completion_tokens for a in attempts)
         result.latency_s = time.perf_counter() - t0
         yield result
+
+    def _missed_calls(
+        self,
+        messages: list[dict[str, Any]],
+        plan: TurnPlan,
+        params: SamplingParams,
+        explicit_max_tokens: bool,
+    ) -> Iterator[Delta]:
+        """The calls of a prose answer's request, asked for under the call grammar
+        (:mod:`calltune.turn.missed`). Returns (``yield from``) None where no grammar can be had,
+        else ``(generation, calls that hold up, why the others do not)``."""
+        s = self.settings
+        try:
+            req = self.plan(plan.offered, "required", parallel=plan.parallel, thinking=plan.thinking)
+        except CalltuneError:
+            return None
+        if req.constraint is None or req.force_by_prompt:
+            return None
+        alt: _Generation = yield from self._generate(messages, req, params, explicit_max_tokens, 0, False)
+        calls = list(alt.parsed.tool_calls)
+        if not plan.parallel:
+            calls = calls[:1]
+        kept, unsupported = supported_calls(calls, messages, plan.offered)
+        why = [
+            f"{u.name}.{u.param}={u.value!r} is not in the conversation"
+            if u.param
+            else f"{u.name} not offered"
+            for u in unsupported
+        ]
+        if kept and relevance_applies(s.check_relevance, plan, messages, s.relevance_exempt):
+            kept, dropped, verdicts = filter_relevant(
+                self.engine, self.format, last_user_text(messages), plan.offered, kept, s.relevance_exempt
+            )
+            alt.attempt.relevance = [v.to_dict() for v in verdicts]
+            why += [f"{n} judged not to fit the request" for n in dropped]
+        note = "asked for the described call(s): " + ("; ".join(why) if why else "kept")
+        alt.attempt.note = "; ".join(n for n in [alt.attempt.note, note] if n)
+        return alt, kept, "; ".join(why)
 
     def _answer_constraint(self, plan: TurnPlan) -> Any:
         """The grammar of an answer-only redo: the response format's, else (where the engine can
