@@ -29,6 +29,7 @@ SYSTEM_NAMES = (
     "calltune-guided",
     "calltune-unguided",
     "calltune+sysprompt",
+    "calltune-no-missed",
     "llama-cpp-native",
     "endpoint",
 )
@@ -65,6 +66,8 @@ def build_systems(
         "calltune-guided": (True, system),
         "calltune-unguided": (False, system),
         "calltune+sysprompt": (None, system or TOOL_USE_SYSTEM_PROMPT),
+        # the multi-turn fix's ablation: later requests answered in prose are not asked for calls
+        "calltune-no-missed": (None, system),
     }
     systems: list[Any] = []
     for n in names:
@@ -81,6 +84,7 @@ def build_systems(
                     continue_calls=continue_calls,
                     check_relevance=check_relevance,
                     ground_arguments=ground_arguments,
+                    check_missed_calls=n != "calltune-no-missed",
                 )
             )
         elif n == "llama-cpp-native":

@@ -66,6 +66,7 @@ class CalltuneSystem:
         check_relevance: bool = True,
         tool_choice: Any = "auto",
         ground_arguments: bool = True,
+        check_missed_calls: bool = True,
     ):
         from ..formats import get_format
 
@@ -83,6 +84,7 @@ class CalltuneSystem:
                 continue_calls=continue_calls,
                 check_relevance=check_relevance,
                 ground_arguments=ground_arguments,
+                check_missed_calls=check_missed_calls,
                 # only whether the answer makes no call is judged: a short budget will do
                 answer_max_tokens=96,
             ),
