@@ -218,6 +218,27 @@ def test_latency_stats() -> None:
     assert o["accuracy"] == 0.5
 
 
+def test_common_cases_are_per_category_so_a_multi_turn_only_ablation_empties_nothing() -> None:
+    def rec(i: str, cat: str, valid: bool) -> dict[str, Any]:
+        return {"id": i, "category": cat, "valid": valid, "latency_s": 1.0, "error_type": None}
+
+    runs = {
+        "a": [rec("s1", "simple_python", True), rec("s2", "simple_python", False)]
+        + [rec("m1", "multi_turn_base", True), rec("m2", "multi_turn_base", True)],
+        "b": [rec("s1", "simple_python", False), rec("s2", "simple_python", False)]
+        + [rec("m1", "multi_turn_base", False), rec("m2", "multi_turn_base", True)],
+        # multi-turn only, and one case short: m2 drops out of every system's multi-turn figure
+        "ablation": [rec("m1", "multi_turn_base", False)],
+    }
+    out = summarize(runs)["systems"]
+    assert out["a"]["categories"]["simple_python"]["n"] == 2
+    assert out["b"]["categories"]["simple_python"]["accuracy"] == 0.0
+    assert out["a"]["categories"]["multi_turn_base"]["n"] == 1
+    assert out["b"]["categories"]["multi_turn_base"]["accuracy"] == 0.0
+    assert "simple_python" not in out["ablation"]["categories"]
+    assert "–" in markdown(summarize(runs)).split("simple_python", 1)[1].splitlines()[0]
+
+
 def test_native_llama_system_reads_openai_tool_calls() -> None:
     class FakeLlama:
         def __init__(self) -> None:

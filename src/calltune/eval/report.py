@@ -95,9 +95,17 @@ def stats(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def common_ids(runs: dict[str, list[dict[str, Any]]]) -> set[str]:
-    """Ids every system finished (comparisons are made on the same cases)."""
-    sets = [{r["id"] for r in recs} for recs in runs.values()]
-    return set.intersection(*sets) if sets else set()
+    """Ids finished by every system that ran the case's category (comparisons are made on the
+    same cases). A system with no record in a category (an ablation run on multi-turn alone)
+    does not empty that category for the others; it shows no figure there."""
+    per_cat: dict[str, list[set[str]]] = defaultdict(list)
+    for recs in runs.values():
+        by_cat: dict[str, set[str]] = defaultdict(set)
+        for r in recs:
+            by_cat[r["category"]].add(r["id"])
+        for cat, ids in by_cat.items():
+            per_cat[cat].append(ids)
+    return set().union(*(set.intersection(*sets) for sets in per_cat.values()))
 
 
 def summarize(runs: dict[str, list[dict[str, Any]]], common: bool = True) -> dict[str, Any]:
@@ -139,7 +147,10 @@ def markdown(summary: dict[str, Any], title: str = "BFCL results", top_errors: i
     cats = _category_order(c for s in summary["systems"].values() for c in s["categories"])
     lines = [f"## {title}", ""]
     if summary.get("common_cases_only"):
-        lines += ["Only cases that every system finished are counted (same cases for all).", ""]
+        lines += [
+            "Only cases that every system finished are counted (same cases for all; a system that did not run a category shows –).",
+            "",
+        ]
     lines += ["| category | " + " | ".join(systems) + " |", "| --- |" + " --- |" * len(systems)]
     for c in cats:
         row = [_fmt_acc(summary["systems"][s]["categories"].get(c)) for s in systems]
