@@ -255,3 +255,14 @@ def test_a_baseline_runs_the_same_cases_one_request_at_a_time() -> None:
     assert rec["valid"], rec["errors"]
     assert not sysm.replies
     assert all("cd" in names for names in sysm.seen_tools)
+
+
+def test_rescore_leaves_multi_turn_records_out_rather_than_copying_them(tmp_path: Path) -> None:
+    from calltune.eval.runner import rescore
+
+    cases = load_cases("multi_turn_base", 1, 0)
+    run_bfcl([_system(_script(cases[0].multi_turn.ground_truth))], cases, tmp_path, progress=False)
+    summary = rescore(tmp_path, "scripted", "scripted-first", "hermes", first_round=True)
+    assert summary["systems"]["scripted"]["categories"]["multi_turn_base"]["accuracy"] == 1.0
+    assert "multi_turn_base" not in summary["systems"].get("scripted-first", {"categories": {}})["categories"]
+    assert (tmp_path / "cases" / "scripted-first.jsonl").read_text() == ""

@@ -297,7 +297,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
-        (no generation): shows what a parser change does on the very same model outputs."""
+        (no generation): shows what a parser change does on the very same model outputs.
+        Single-turn records only: a multi-turn ablation needs its own generation."""
         from .report import markdown
         from .runner import rescore
 

@@ -323,6 +323,8 @@ def rescore(
     i.e. the same run without grounding (a required value the turn generated again for
     stays as generated). Fan-out (one call per thing a single-valued argument joins) is
     applied with grounding, as the turn applies it; ``keep_merged`` judges without it.
+    Multi-turn records are left out of ``target``: their calls changed state that later steps
+    saw, so an ablation there needs its own generation (a system such as ``calltune-no-missed``).
     Returns the run's summary (all systems of the directory)."""
 
     from .bfcl_data import load_category
@@ -344,8 +346,10 @@ def rescore(
     with path.open("w", encoding="utf-8") as fh:
         for old in runs[source]:
             case = cases[old["id"]]
-            if case.multi_turn is not None:  # its calls ran against state: nothing to re-parse
-                fh.write(json.dumps({**old, "system": target, "rescored_from": source}, default=str) + "\n")
+            if case.multi_turn is not None:
+                # its calls ran against state, and each later step saw their results: re-reading
+                # one output would not give the run without the fix, so the category is left
+                # out (the report shows –) rather than copied unchanged
                 continue
             tools, name_map = bfcl_to_tools(case.functions)
             names = [t["function"]["name"] for t in tools]
