@@ -40,6 +40,22 @@ SHIP = {
         "required": ["weight_kg", "address"],
     },
 }
+TOKEN = {
+    "name": "makeToken",
+    "description": "Makes a signed token for a user.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "username": {"type": "String", "description": "Who the token is for."},
+            "options": {
+                "type": "dict",
+                "description": "Token options.",
+                "properties": {"role": {"type": "String", "description": "The user's role."}},
+            },
+        },
+        "required": ["username", "options"],
+    },
+}
 TEMP = {
     "name": "weather.temperature",
     "description": "Current temperature in a city.",
@@ -68,6 +84,13 @@ CASES: dict[str, list[dict[str, Any]]] = {
             "id": "parallel_0",
             "question": [[{"role": "user", "content": "Temperature in Oslo and in Rome?"}]],
             "function": [TEMP],
+        }
+    ],
+    "simple_javascript": [
+        {
+            "id": "simple_javascript_0",
+            "question": [[{"role": "user", "content": "A token for ann with the role admin."}]],
+            "function": [TOKEN],
         }
     ],
     "irrelevance": [
@@ -101,6 +124,12 @@ ANSWERS: dict[str, list[dict[str, Any]]] = {
                 }
             ],
         },
+    ],
+    "simple_javascript": [
+        {
+            "id": "simple_javascript_0",
+            "ground_truth": [{"makeToken": {"username": ["ann"], "options": [{"role": ["admin"]}]}}],
+        }
     ],
     "parallel": [
         {

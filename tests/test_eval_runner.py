@@ -473,3 +473,32 @@ def test_fan_out_in_the_eval_and_keep_merged_rescore_recovers_the_run_without_it
     assert cats["parallel"]["error_types"] == {"parallel_function_checker_no_order:wrong_count": 1}
     summary = rescore(out, "calltune", "calltune-again", "hermes", data_dir=data_dir)
     assert summary["systems"]["calltune-again"]["categories"]["parallel"]["correct"] == 1
+
+
+def test_coercion_in_the_eval_writes_a_js_object_out_and_keep_uncoerced_recovers_the_run_without_it(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from calltune.eval.runner import rescore
+
+    cases = load_cases("simple_javascript", None, 0, data_dir)
+    # BFCL shows every JavaScript parameter as a string; the model writes the object itself
+    out_text = '<tool_call>\n{"name": "makeToken", "arguments": {"username": "ann", "options": {"role": "admin"}}}\n</tool_call>'
+    system = CalltuneSystem(
+        ScriptedEngine([out_text + "<|im_end|>"]),
+        format="hermes",
+        guided=False,
+        name="calltune",
+        check_relevance=False,
+        continue_calls=False,
+    )
+    out = tmp_path / "run"
+    summary = run_bfcl([system], cases, out, progress=False)
+    assert summary["systems"]["calltune"]["categories"]["simple_javascript"]["correct"] == 1
+    rec = load_run(out)["calltune"][0]
+    assert rec["calls"][0]["arguments"]["options"] == '{"role": "admin"}'
+    assert rec["coerced"] == [{"name": "makeToken", "param": "options", "was": "object"}]
+    summary = rescore(out, "calltune", "calltune-uncoerced", "hermes", data_dir=data_dir, keep_uncoerced=True)
+    cats = summary["systems"]["calltune-uncoerced"]["categories"]
+    assert cats["simple_javascript"]["error_types"] == {"type_error:js": 1}
+    summary = rescore(out, "calltune", "calltune-again", "hermes", data_dir=data_dir)
+    assert summary["systems"]["calltune-again"]["categories"]["simple_javascript"]["correct"] == 1

@@ -295,6 +295,13 @@ def register(app: typer.Typer) -> None:
                 help="Judge the calls without fan-out (a call joining several values stays one call).",
             ),
         ] = False,
+        keep_uncoerced: Annotated[
+            bool,
+            typer.Option(
+                "--keep-uncoerced",
+                help="Judge the calls without coercion (a structure given for a declared string stays as given).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs.
@@ -313,6 +320,7 @@ def register(app: typer.Typer) -> None:
                 keep_dropped=keep_dropped,
                 keep_ungrounded=keep_ungrounded,
                 keep_merged=keep_merged,
+                keep_uncoerced=keep_uncoerced,
             )
         except (FileNotFoundError, ValueError) as e:
             raise fail(e) from None

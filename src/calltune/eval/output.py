@@ -34,6 +34,8 @@ class SystemOutput:
     ungrounded: list[dict[str, Any]] = field(default_factory=list)
     #: calls split into one call per named thing (fan-out)
     fanned: list[dict[str, Any]] = field(default_factory=list)
+    #: arguments written out as the string their schema declares
+    coerced: list[dict[str, Any]] = field(default_factory=list)
 
 
 class System(Protocol):

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..turn.coercion import coerce_calls
 from ..turn.fanout import fan_out
 from ..turn.grounding import ground_calls
 from ..turn.history import last_user_text
@@ -118,6 +119,7 @@ def judge(case: BfclCase, out: SystemOutput, name_map: dict[str, str]) -> dict[s
         **({"raw_called": out.raw_called} if out.raw_called is not None else {}),
         **({"ungrounded": out.ungrounded} if out.ungrounded else {}),
         **({"fanned": out.fanned} if out.fanned else {}),
+        **({"coerced": out.coerced} if out.coerced else {}),
     }
 
 
@@ -309,6 +311,7 @@ def rescore(
     keep_dropped: bool = False,
     keep_ungrounded: bool = False,
     keep_merged: bool = False,
+    keep_uncoerced: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
@@ -323,6 +326,8 @@ def rescore(
     i.e. the same run without grounding (a required value the turn generated again for
     stays as generated). Fan-out (one call per thing a single-valued argument joins) is
     applied with grounding, as the turn applies it; ``keep_merged`` judges without it.
+    Coercion (a structure or number given for a declared string is written out as its JSON
+    text) is applied first, as the turn applies it; ``keep_uncoerced`` judges without it.
     Multi-turn records are left out of ``target``: their calls changed state that later steps
     saw, so an ablation there needs its own generation (a system such as ``calltune-no-missed``).
     Returns the run's summary (all systems of the directory)."""
@@ -364,6 +369,10 @@ def rescore(
             dropped = set() if keep_dropped else set(old.get("dropped") or [])
             if dropped:  # what the relevance check dropped stays dropped
                 parsed.tool_calls = [c for c in parsed.tool_calls if c.name not in dropped]
+            coerced: list[dict[str, Any]] = []
+            if not keep_uncoerced:
+                parsed.tool_calls, found = coerce_calls(parsed.tool_calls, tools)
+                coerced = [c.to_dict() for c in found]
             fanned: list[dict[str, Any]] = []
             if not keep_ungrounded:
                 messages = merge_consecutive(case.messages)
@@ -382,6 +391,7 @@ def rescore(
                 finish_reason=str(old.get("finish_reason") or "stop"),
                 guided=bool(old.get("guided")),
                 fanned=fanned,
+                coerced=coerced,
             )
             rec = judge(case, out, name_map)
             rec["system"] = target

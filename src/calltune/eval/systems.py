@@ -116,6 +116,7 @@ class CalltuneSystem:
             raw_called=r.raw_called,
             ungrounded=r.ungrounded,
             fanned=r.fanned,
+            coerced=r.coerced,
         )
 
     def converse(

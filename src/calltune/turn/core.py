@@ -35,6 +35,7 @@ from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
 from ..types import Delta, ParseError, ParseResult, ToolCall
 from .answers import answer_misses_results, answer_note
 from .choice import parse_tool_choice
+from .coercion import coerce_calls
 from .continuation import continue_calls, generate_until_repeat, should_continue
 from .fanout import fan_out, fanned_note
 from .grounding import COPIED_NOTES, copied_note, ground_calls, without_examples
@@ -80,6 +81,9 @@ class TurnSettings:
     #: things the user named ("Egypt and Turkey") into one call each, when the turn may call in
     #: parallel (:mod:`calltune.turn.fanout`)
     fan_out: bool = True
+    #: write out an object, array, number or boolean given for an argument declared
+    #: ``"type": "string"`` as its JSON text (:mod:`calltune.turn.coercion`)
+    coerce_strings: bool = True
     #: after tool results, an answer that is unasked-for code or mentions none of the results'
     #: values is generated once more, told to answer from them (:mod:`calltune.turn.answers`)
     check_answers: bool = True
@@ -163,6 +167,8 @@ class TurnResult:
     ungrounded: list[dict[str, Any]] = field(default_factory=list)
     #: calls split into one call per named thing (:mod:`calltune.turn.fanout`)
     fanned: list[dict[str, Any]] = field(default_factory=list)
+    #: arguments written out as the string their schema declares (:mod:`calltune.turn.coercion`)
+    coerced: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def raw(self) -> str:
@@ -380,6 +386,16 @@ class Turn:
                     redo = "repeated call(s) not executed; next turn without tools"
                 else:
                     notes.append(f"{len(result.repeated)} repeated call(s) left out")
+
+        # 2a. a structure or number where the schema declares a string: its JSON text
+        if not redo and calls and s.coerce_strings:
+            calls, coerced = coerce_calls(calls, plan.offered)
+            if coerced:
+                result.coerced = [c.to_dict() for c in coerced]
+                notes.append(
+                    "argument(s) written out as the declared string: "
+                    + ", ".join(f"{c.name}.{c.param}" for c in coerced)
+                )
 
         # 2b. arguments the conversation does not support
         if not redo and calls and s.ground_arguments:
