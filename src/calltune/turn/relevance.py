@@ -44,9 +44,12 @@ class RelevanceVerdict:
         return {"name": self.name, "fits": self.fits, "answer": self.answer}
 
 
-def relevance_messages(question: str, function: dict[str, Any]) -> list[dict[str, Any]]:
-    """The two messages of the check for one function (an OpenAI ``function`` dict)."""
-    text = RELEVANCE_QUESTION.format(
+def relevance_messages(
+    question: str, function: dict[str, Any], template: str = RELEVANCE_QUESTION
+) -> list[dict[str, Any]]:
+    """The two messages of the check for one function (an OpenAI ``function`` dict);
+    ``template`` has the fields ``question``, ``name`` and ``description``."""
+    text = template.format(
         question=question.strip(),
         name=function.get("name", ""),
         description=(function.get("description") or "(no description)").strip(),
@@ -60,6 +63,7 @@ def check_relevance(
     question: str,
     tools: Sequence[dict[str, Any]],
     calls: Sequence[ToolCall],
+    template: str = RELEVANCE_QUESTION,
 ) -> dict[str, RelevanceVerdict]:
     """One verdict per distinct offered function among ``calls`` (unknown names are left to
     the toolbox, which reports them). An answer that starts with "no" means it does not fit;
@@ -71,7 +75,7 @@ def check_relevance(
     for call in calls:
         if call.name in verdicts or call.name not in functions:
             continue
-        msgs = relevance_messages(question, functions[call.name])
+        msgs = relevance_messages(question, functions[call.name], template)
         prompt: str | list[int] = (
             fmt.encode(msgs, tok, None, add_generation_prompt=True)
             if tok is not None
