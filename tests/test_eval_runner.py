@@ -445,6 +445,18 @@ def test_relevance_check_in_the_eval_turns_a_misfit_call_into_no_call(data_dir: 
     assert cats["irrelevance"]["error_types"] == {"irrelevance_error:decoder_success": 1}
 
 
+def _one_output_system(text: str) -> CalltuneSystem:
+    """calltune on a scripted engine that writes ``text`` once (no continuation, no relevance check)."""
+    return CalltuneSystem(
+        ScriptedEngine([text + "<|im_end|>"]),
+        format="hermes",
+        guided=False,
+        name="calltune",
+        check_relevance=False,
+        continue_calls=False,
+    )
+
+
 def test_fan_out_in_the_eval_and_keep_merged_rescore_recovers_the_run_without_it(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -454,14 +466,7 @@ def test_fan_out_in_the_eval_and_keep_merged_rescore_recovers_the_run_without_it
     merged = (
         '<tool_call>\n{"name": "weather_temperature", "arguments": {"city": "Oslo and Rome"}}\n</tool_call>'
     )
-    system = CalltuneSystem(
-        ScriptedEngine([merged + "<|im_end|>"]),
-        format="hermes",
-        guided=False,
-        name="calltune",
-        check_relevance=False,
-        continue_calls=False,
-    )
+    system = _one_output_system(merged)
     out = tmp_path / "run"
     summary = run_bfcl([system], cases, out, progress=False)
     assert summary["systems"]["calltune"]["categories"]["parallel"]["correct"] == 1
@@ -483,14 +488,7 @@ def test_coercion_in_the_eval_writes_a_js_object_out_and_keep_uncoerced_recovers
     cases = load_cases("simple_javascript", None, 0, data_dir)
     # BFCL shows every JavaScript parameter as a string; the model writes the object itself
     out_text = '<tool_call>\n{"name": "makeToken", "arguments": {"username": "ann", "options": {"role": "admin"}}}\n</tool_call>'
-    system = CalltuneSystem(
-        ScriptedEngine([out_text + "<|im_end|>"]),
-        format="hermes",
-        guided=False,
-        name="calltune",
-        check_relevance=False,
-        continue_calls=False,
-    )
+    system = _one_output_system(out_text)
     out = tmp_path / "run"
     summary = run_bfcl([system], cases, out, progress=False)
     assert summary["systems"]["calltune"]["categories"]["simple_javascript"]["correct"] == 1
