@@ -154,8 +154,9 @@ def test_loop_that_ignores_interrupts_gets_the_kernel_restarted(sb: Sandbox) -> 
 def test_allocating_50_gb_fails(sb: Sandbox) -> None:
     r = sb.run("x = bytearray(50 * 1024**3)")
     assert r.error is not None and "MemoryError" in r.error
-    r = sb.run("chunks = []\nfor _ in range(100):\n    chunks.append(bytearray(100 * 1024**2))")
-    assert (r.error is not None and "MemoryError" in r.error) or r.restarted
+    # zero-filling ~1 GB takes seconds on a loaded machine: the cell gets time to reach the limit
+    r = sb.run("chunks = []\nfor _ in range(100):\n    chunks.append(bytearray(100 * 1024**2))", timeout=60)
+    assert (r.error is not None and "MemoryError" in r.error) or r.restarted, r.error
     sb.run("chunks = None")
     if not r.restarted:
         still_works(sb)
@@ -186,6 +187,7 @@ def test_printing_100_mb_is_capped(sb: Sandbox) -> None:
     assert len(r.text) < 5000 + 300
     assert "[output" in r.text
     r = sb.run("for i in range(2_000_000):\n    print('y' * 50)")
+    assert not r.restarted, r.error  # the flood is dropped in the kernel, which stays alive
     assert r.truncated and len(r.text) < 5000 + 300
     still_works(sb)
 

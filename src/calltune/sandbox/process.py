@@ -73,7 +73,7 @@ class KernelProcess:
                 os.lchown(p, self.uid.uid, self.uid.uid)
             self.workspace.hand_over(self.uid.uid)
         writable = [str(self.workspace.path), str(self.private), "/dev/null"]
-        (self.statedir / "startup.py").write_text(startup_code(plan, writable))
+        (self.statedir / "startup.py").write_text(startup_code(plan, writable, self.limits.max_output_bytes))
 
     def _kernel_env(self) -> dict[str, str]:
         sd = self.private

@@ -74,11 +74,47 @@ del _calltune_guard, _os, _sys
 """
 
 
-def startup_code(plan: IsolationPlan, writable: list[str]) -> str:
+# The host stops a cell whose output passes ``max_output_bytes``, but a print loop keeps writing
+# until the interrupt lands, and the kernel buffers all of it: a flood of small writes on a slow
+# machine grew the buffer past the address-space limit and the kernel died (SIGABRT in a C
+# allocation). So the kernel keeps at most one byte past the cap per cell (the host still sees
+# the cap passed and stops the cell) and drops the rest; each cell starts a fresh count.
+OUTPUT_CAP = """def _calltune_cap_output(_ip=get_ipython(), _cap={cap}):
+    import sys
+
+    used = [0]
+
+    def reset(*_args):
+        used[0] = 0
+
+    _ip.events.register("pre_execute", reset)
+    for stream in (sys.stdout, sys.stderr):
+        write = stream.write
+
+        def capped(text, _write=write):
+            n = len(text)
+            left = _cap + 1 - used[0]
+            used[0] += n
+            if n <= left:
+                return _write(text)
+            if left > 0:
+                _write(text[:left])
+            return n
+
+        stream.write = capped
+
+
+_calltune_cap_output()
+del _calltune_cap_output
+"""
+
+
+def startup_code(plan: IsolationPlan, writable: list[str], max_output_bytes: int) -> str:
     """The kernel's startup file: the audit hook where the operating system enforces nothing
-    (``writable``: the directories the code may write), then figure reporting."""
+    (``writable``: the directories the code may write), the per-cell output cap, then figure
+    reporting."""
     if not (plan.audit_net or plan.audit_fs):
         guard = "# no in-kernel guard: the operating system enforces the isolation\n"
     else:
         guard = AUDIT_GUARD.format(allowed=writable, net=plan.audit_net, fs=plan.audit_fs)
-    return guard + "\n\n" + SHOW_OPEN_FIGURES
+    return guard + "\n\n" + OUTPUT_CAP.format(cap=int(max_output_bytes)) + "\n\n" + SHOW_OPEN_FIGURES
