@@ -86,7 +86,13 @@ def test_values_that_stay_one_call() -> None:
         ToolCall("track_history", {"region": "Egypt and egypt", "faith": "Islam"}),
         # joined in different numbers in two arguments
         ToolCall("route", {"origin": "Paris and Lyon", "destination": "Egypt and Turkey; Lyon"}),
+        # a note or a message that joins phrases, not things named
+        ToolCall(
+            "track_history", {"region": "Car: Wash & vacuum on Sunday. Check tire pressure.", "faith": "x"}
+        ),
+        ToolCall("track_history", {"region": "Paris\nand Lyon", "faith": "x"}),
     ]
+    user += ". Car: Wash & vacuum on Sunday. Check tire pressure. Paris\nand Lyon"
     for call in cases:
         out, found = fan_out([call], user, [STORES, HISTORY, ROUTE])
         assert out == [call] and not found, call

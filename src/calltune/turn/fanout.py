@@ -9,7 +9,7 @@ when
 - one of its arguments is declared as a plain ``string`` (no ``enum``, no ``format``, no
   pattern; not an array) whose description does not say it takes several values ("comma
   separated", "list of", "one or more", ...);
-- the value joins two to four parts with ``;``, `` and ``, `` & ``, ``、``, ``和``, ``及`` or
+- the value joins two to four parts of at most five words each (no line break) with ``;``, `` and ``, `` & ``, ``、``, ``和``, ``及`` or
   ``以及`` (commas alone never split: "Paris, France" is one place); and
 - every part, on its own, is something the user said (the last user message holds each part's
   text), the parts differ from one another, and no other call of the same function already
@@ -38,6 +38,10 @@ _MANY = re.compile(
     re.IGNORECASE,
 )
 MAX_PARTS = 4
+#: a part longer than this many words is a phrase or a sentence, not a thing named: a note,
+#: a message or a tweet that says "wash & vacuum on Sunday" is one value (BFCL's memory
+#: prerequisite notes and a tweet's content were split in two before this limit)
+MAX_PART_WORDS = 5
 
 
 @dataclass
@@ -63,6 +67,8 @@ def _parts(value: Any, user: Evidence) -> list[str] | None:
         return None
     parts = [p.strip() for p in _JOIN.split(value.strip())]
     if not 2 <= len(parts) <= MAX_PARTS or any(not p for p in parts):
+        return None
+    if "\n" in value.strip() or any(len(p.split()) > MAX_PART_WORDS for p in parts):
         return None
     if len({p.casefold() for p in parts}) != len(parts):
         return None
