@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", default=None, help="chat format for calltune (default: from the model)")
     ap.add_argument("--categories", default=DEFAULT_CATEGORIES)
     ap.add_argument("--limit", type=int, default=30, help="cases per category (seeded subset); 0 = all")
-    ap.add_argument("--multi-turn-limit", type=int, default=10, help="cases per multi-turn category; 0 = all")
+    ap.add_argument(
+        "--multi-turn-limit", type=int, default=10, help="cases per multi-turn and memory category; 0 = all"
+    )
     ap.add_argument("--n-ctx", type=int, default=None, help="context window (default: sized for multi-turn)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--offset", type=int, default=0, help="skip the first N seeded cases (tuning split)")

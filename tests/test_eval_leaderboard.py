@@ -48,8 +48,14 @@ def test_overall_matches_a_hand_computed_example() -> None:
     assert s["agentic"].value == 0.0 and not s["agentic"].complete
     expected = (10 * 0.65 + 10 * live + 10 * 0.8 + 30 * 0.1 + 40 * 0.0) / 100
     assert s["overall"].value == pytest.approx(expected)
-    assert set(s["overall"].missing) == set(NOT_RUN)
+    assert set(s["overall"].missing) == set(NOT_RUN) | {"memory_kv", "memory_rec_sum"}
     assert s["non_live"].complete and s["multi_turn"].complete
+    # the memory categories that run offline count in agentic: memory = mean of its three,
+    # agentic = mean of web search and memory
+    s = overall_score({**acc, "memory_kv": 0.6, "memory_rec_sum": 0.3})
+    assert s["agentic"].value == pytest.approx((0.6 + 0.3 + 0.0) / 3 / 2)
+    assert set(s["agentic"].missing) == {"memory_vector", "web_search_base", "web_search_no_snippet"}
+    assert s["overall"].value == pytest.approx(expected + 40 * 0.15 / 100)
 
 
 def test_missing_categories_count_zero_and_are_named() -> None:

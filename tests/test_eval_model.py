@@ -52,3 +52,33 @@ def test_default_model_drives_a_bfcl_multi_turn_case(default_engine) -> None:  #
     # the conversation grows step by step: every step after the first takes its prompt from the
     # KV cache (the tool list is not prefilled again), i.e. well over a third of all prompt tokens
     assert rec["cached_tokens"] > 0.4 * rec["prompt_tokens"]
+
+
+@pytest.mark.model
+def test_default_model_fills_bfcls_memory_and_answers_from_it(default_engine, tmp_path: Path) -> None:  # noqa: ANN001
+    """A memory question on the real model: a prerequisite conversation (cut to its first two
+    user turns to keep the test short) through calltune's agent with BFCL's memory store as tools,
+    then the question on the store it left, judged by BFCL's agentic checker."""
+    import json
+
+    from calltune.eval.bfcl_data import load_category
+    from calltune.eval.memory import run_memory_case
+
+    case = {c.id: c for c in load_category("memory_kv")}["memory_kv_132-notetaker-2"]
+    assert case.memory.ground_truth == ["Friday"]
+    case.memory.prereq = case.memory.prereq[:1]
+    case.memory.prereq[0]["turns"] = case.memory.prereq[0]["turns"][
+        :2
+    ]  # "... Q1 budget report before Friday"
+    rec = run_memory_case(CalltuneSystem(default_engine), case, tmp_path)
+    assert rec["prereq"]["ran"] == 1
+    assert rec["valid"] or rec["error_type"] in ("agentic:answer_not_found", "agentic:no_last_message")
+    assert rec["valid"] == ("friday" in (rec["answer"] or "").lower())
+    chain = json.loads((tmp_path / "memory_kv-notetaker.prereq.json").read_text())
+    calls = [c for turn in chain["entries"][0]["steps"] for step in turn for c in step]
+    store = json.loads(
+        (tmp_path / "agentic" / "memory" / "kv" / "memory_snapshot" / "notetaker_final.json").read_text()
+    )
+    # what the store holds is exactly what the recorded calls put there
+    keys = set(store["core_memory"]) | set(store["archival_memory"])
+    assert all(any(f"key={k!r}" in c for c in calls if "_add(" in c) for k in keys)

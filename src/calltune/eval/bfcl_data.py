@@ -48,15 +48,17 @@ MULTI_TURN_CATEGORIES: tuple[str, ...] = (
     "multi_turn_miss_param",
     "multi_turn_long_context",
 )
+#: the memory categories that run offline (agentic): each scenario's prerequisite
+#: conversations fill the store first, then every question is answered from it
+#: (:mod:`calltune.eval.memory`), judged by BFCL's agentic checker
+MEMORY_CATEGORIES: tuple[str, ...] = ("memory_kv", "memory_rec_sum")
 #: every category calltune can run offline
-CATEGORIES: tuple[str, ...] = AST_CATEGORIES + MULTI_TURN_CATEGORIES
+CATEGORIES: tuple[str, ...] = AST_CATEGORIES + MULTI_TURN_CATEGORIES + MEMORY_CATEGORIES
 #: the leaderboard's categories calltune does not run, and why (shown in every report)
 NOT_RUN: dict[str, str] = {
     "web_search_base": "needs the network (live web search through DuckDuckGo/SerpAPI)",
     "web_search_no_snippet": "needs the network (live web search through DuckDuckGo/SerpAPI)",
-    "memory_kv": "needs a prerequisite conversation per scenario to fill the store first; not implemented",
     "memory_vector": "needs a hub embedding model (sentence-transformers) and the network",
-    "memory_rec_sum": "needs a prerequisite conversation per scenario to fill the store first; not implemented",
 }
 #: what ``calltune eval bfcl`` runs when no categories are given: simple_python, multiple,
 #: parallel, parallel_multiple, irrelevance, live_simple, live_multiple
@@ -67,6 +69,7 @@ CATEGORY_GROUPS: dict[str, tuple[str, ...]] = {
     "all": CATEGORIES,
     "single_turn": AST_CATEGORIES,
     "multi_turn": MULTI_TURN_CATEGORIES,
+    "memory": MEMORY_CATEGORIES,
     "live": tuple(c for c in AST_CATEGORIES if c.startswith("live_")),
     "non_live": tuple(c for c in AST_CATEGORIES if not c.startswith("live_")),
 }
@@ -94,6 +97,19 @@ class MultiTurnSpec:
 
 
 @dataclass
+class MemorySpec:
+    """What a memory question adds: its BFCL memory class, its scenario, the scenario's
+    prerequisite conversations (run first, in order, to fill the store) and the answers
+    BFCL's agentic checker accepts."""
+
+    backend_class: str
+    scenario: str
+    #: the scenario's prerequisite entries in chain order: ``{"id": ..., "turns": [[msg, ...], ...]}``
+    prereq: list[dict[str, Any]]
+    ground_truth: list[str]
+
+
+@dataclass
 class BfclCase:
     """One BFCL test case: the conversation, the function docs and (when judged by AST) the
     answer; ``multi_turn`` for the multi-turn categories (``messages`` is then the first turn)."""
@@ -104,6 +120,7 @@ class BfclCase:
     functions: list[dict[str, Any]]
     possible_answer: list[dict[str, Any]] | None = None
     multi_turn: MultiTurnSpec | None = None
+    memory: MemorySpec | None = None
     #: the docs as BFCL's checker reads them (no hints, original types); ``functions`` is what
     #: the model is shown
     checker_functions: list[dict[str, Any]] = field(default_factory=list)
@@ -183,6 +200,15 @@ def is_multi_turn(category: str) -> bool:
     return category in MULTI_TURN_CATEGORIES
 
 
+def is_memory(category: str) -> bool:
+    return category in MEMORY_CATEGORIES
+
+
+def is_stateful(category: str) -> bool:
+    """A multi-turn or memory category: long cases, sampled with ``multi_turn_limit``."""
+    return is_multi_turn(category) or is_memory(category)
+
+
 def _prepare_functions(row: dict[str, Any], category: str) -> None:
     """Function docs as BFCL's inference sees them (``bfcl_eval.utils``): multi-turn docs
     loaded per class with held-back functions moved out, then the language hints."""
@@ -195,9 +221,55 @@ def _prepare_functions(row: dict[str, Any], category: str) -> None:
     row["function"] = utils._func_doc_language_specific_pre_processing(list(row["function"]), category)
 
 
+def load_memory_category(category: str) -> list[BfclCase]:
+    """A memory category's questions as BFCL's own loader prepares them (``load_dataset_entry``:
+    ids renamed to the category, the agentic answer-format prompt, the backend's function docs
+    with the language hint), each with its scenario's prerequisite chain and its answers."""
+    from .bfcl_checker import load_bfcl_utils
+
+    utils = load_bfcl_utils()
+    rows = utils.load_dataset_entry(category, include_prereq=True)
+    answers = {
+        r["id"].replace("memory", category, 1): list(r["ground_truth"])
+        for r in utils.load_ground_truth_entry(category)
+    }
+    chains: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if "prereq" in r["id"]:
+            chains.setdefault(r["scenario"], []).append({"id": r["id"], "turns": r["question"]})
+    cases = []
+    for r in rows:
+        if "prereq" in r["id"]:
+            continue
+        cid = r["id"]
+        if cid not in answers:
+            raise BfclDataError(f"{cid}: no possible answer")
+        chain = chains.get(r["scenario"], [])
+        if [c["id"] for c in chain] != list(r.get("depends_on") or []):
+            raise BfclDataError(f"{cid}: its prerequisite chain is not the scenario's entries in order")
+        cases.append(
+            BfclCase(
+                id=cid,
+                category=category,
+                messages=_first_turn(r["question"], cid),
+                functions=list(r["function"]),
+                memory=MemorySpec(
+                    backend_class=r["involved_classes"][0],
+                    scenario=r["scenario"],
+                    prereq=copy.deepcopy(chain),
+                    ground_truth=answers[cid],
+                ),
+            )
+        )
+    return cases
+
+
 def load_category(category: str, data_dir: str | Path | None = None) -> list[BfclCase]:
-    """All cases of one category, in file order, with their possible answers attached."""
+    """All cases of one category, in file order, with their possible answers attached
+    (memory categories always from the installed ``bfcl-eval``)."""
     category = normalize_category(category)
+    if is_memory(category):
+        return load_memory_category(category)
     d = Path(data_dir) if data_dir is not None else bfcl_data_dir()
     path = d / f"{VERSION_PREFIX}_{category}.json"
     if not path.is_file():
@@ -274,14 +346,14 @@ def load_cases(
     multi_turn_offset: int | None = None,
 ) -> list[BfclCase]:
     """Stratified selection: ``limit`` cases from each category (all when None;
-    ``multi_turn_limit`` for the multi-turn categories when given), interleaved across
+    ``multi_turn_limit`` for the multi-turn and memory categories when given), interleaved across
     categories (round robin) so that an interrupted run has covered every category."""
     per_cat = [
         select(
             load_category(c, data_dir),
-            multi_turn_limit if (multi_turn_limit is not None and is_multi_turn(c)) else limit,
+            multi_turn_limit if (multi_turn_limit is not None and is_stateful(c)) else limit,
             seed,
-            multi_turn_offset if (multi_turn_offset is not None and is_multi_turn(c)) else offset,
+            multi_turn_offset if (multi_turn_offset is not None and is_stateful(c)) else offset,
         )
         for c in parse_categories(categories)
     ]

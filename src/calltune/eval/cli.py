@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--categories",
                 "-c",
-                help="Comma-separated BFCL categories, or a group: all, single_turn, multi_turn, live, non_live.",
+                help="Comma-separated BFCL categories, or a group: all, single_turn, multi_turn, memory, live, non_live.",
             ),
         ] = "simple_python,multiple,parallel,parallel_multiple,irrelevance,live_simple,live_multiple",
         limit: Annotated[
@@ -119,7 +119,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         multi_turn_limit: Annotated[
             int | None,
-            typer.Option("--multi-turn-limit", help="Cases per multi-turn category (default: --limit)."),
+            typer.Option(
+                "--multi-turn-limit", help="Cases per multi-turn and memory category (default: --limit)."
+            ),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the --limit subset.")] = 0,
         offset: Annotated[

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bfcl_data import MULTI_TURN_CATEGORIES, NOT_RUN
+from .bfcl_data import CATEGORIES, MULTI_TURN_CATEGORIES, NOT_RUN
 
 #: the leaderboard's case count per live AST category (its weights)
 LIVE_COUNTS: dict[str, int] = {
@@ -220,4 +220,9 @@ def leaderboard_markdown(systems: dict[str, dict[str, float]]) -> str:
     lines += ["", "Not run here:", ""]
     for cat, why in NOT_RUN.items():
         lines.append(f"- `{cat}`: {why}")
+    skipped = [c for c in CATEGORIES if systems and all(c not in acc for acc in systems.values())]
+    if skipped:
+        lines.append(
+            "- not in this run (calltune runs them offline): " + ", ".join(f"`{c}`" for c in skipped)
+        )
     return "\n".join(lines) + "\n"

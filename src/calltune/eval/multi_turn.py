@@ -51,12 +51,12 @@ MULTI_TURN_N_CTX = 32768
 
 
 def context_size(categories: Sequence[str], n_ctx: int | None) -> int | None:
-    """``n_ctx`` if given, else :data:`MULTI_TURN_N_CTX` when a multi-turn category runs."""
-    from .bfcl_data import is_multi_turn
+    """``n_ctx`` if given, else :data:`MULTI_TURN_N_CTX` when a multi-turn or memory category runs."""
+    from .bfcl_data import is_stateful
 
     if n_ctx:
         return n_ctx
-    return MULTI_TURN_N_CTX if any(is_multi_turn(c) for c in categories) else None
+    return MULTI_TURN_N_CTX if any(is_stateful(c) for c in categories) else None
 
 
 class UnsafeCallError(CalltuneError, ValueError):
@@ -71,6 +71,14 @@ def _backend() -> tuple[dict[str, str], list[str]]:
     from bfcl_eval.constants.executable_backend_config import CLASS_FILE_PATH_MAPPING, STATELESS_CLASSES
 
     return CLASS_FILE_PATH_MAPPING, STATELESS_CLASSES
+
+
+def bfcl_class(class_name: str) -> type:
+    """One of BFCL's backend classes (``GorillaFileSystem``, ``MemoryAPI_kv``, …) by name."""
+    paths, _ = _backend()
+    if class_name not in paths:
+        raise ValueError(f"{class_name!r} is not one of BFCL's backend classes")
+    return getattr(importlib.import_module(paths[class_name]), class_name)
 
 
 def bfcl_result_text(result: Any) -> str:
@@ -91,20 +99,32 @@ class BfclEnvironment:
     def __init__(self, case: BfclCase):
         if case.multi_turn is None:
             raise ValueError(f"{case.id} is not a multi-turn case")
-        paths, stateless = _backend()
+        _, stateless = _backend()
         spec = case.multi_turn
         long_context = "long_context" in case.category
-        self.instances: dict[str, Any] = {}
-        #: public method name → the instance that owns it (a later class wins, as in BFCL)
-        self.owner: dict[str, Any] = {}
+        instances: dict[str, Any] = {}
         for class_name in spec.involved_classes:
-            cls = getattr(importlib.import_module(paths[class_name]), class_name)
-            inst = cls()
+            inst = bfcl_class(class_name)()
             if class_name not in stateless:
                 inst._load_scenario(
                     copy.deepcopy(spec.initial_config.get(class_name, {})), long_context=long_context
                 )
-            self.instances[class_name] = inst
+            instances[class_name] = inst
+        self._bind(instances)
+
+    @classmethod
+    def of(cls, instances: dict[str, Any]) -> BfclEnvironment:
+        """An environment over instances already loaded (the memory categories load theirs
+        from a snapshot)."""
+        env = cls.__new__(cls)
+        env._bind(instances)
+        return env
+
+    def _bind(self, instances: dict[str, Any]) -> None:
+        self.instances = dict(instances)
+        #: public method name → the instance that owns it (a later class wins, as in BFCL)
+        self.owner: dict[str, Any] = {}
+        for inst in self.instances.values():
             for name, _ in inspect.getmembers(inst, predicate=inspect.ismethod):
                 if not name.startswith("_"):
                     self.owner[name] = inst

@@ -31,12 +31,15 @@ from ..turn.history import last_user_text
 from .bfcl_checker import check_case
 from .bfcl_data import BfclCase
 from .convert import bfcl_to_tools, map_calls_back
+from .memory import run_memory_case
 from .multi_turn import run_multi_turn_case
 from .output import merge_consecutive
 from .report import CASES_DIR, read_records, system_file_name, write_report
 from .systems import System, SystemOutput
 
 PARTIAL_DIR = "partial"
+#: where a run keeps each system's memory stores (BFCL's snapshot files) and prerequisite chains
+MEMORY_DIR = "memory"
 
 
 class _SlicedLock:
@@ -133,12 +136,20 @@ def run_case(
     case: BfclCase,
     checkpoint: str | Path | None = None,
     on_progress: Any = None,
+    memory_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """One system on one case → a record (a system exception becomes a failed record).
     ``checkpoint``: where a multi-turn case keeps its finished turns (resume mid-case);
-    ``on_progress``: gets a line per multi-turn step."""
+    ``on_progress``: gets a line per multi-turn step; ``memory_dir``: where this system's
+    memory stores and prerequisite chains live (a memory case needs it)."""
     t0 = time.perf_counter()
     try:
+        if case.memory is not None:
+            if memory_dir is None:
+                raise ValueError("a memory case needs a memory_dir for its stores")
+            rec = run_memory_case(system, case, memory_dir, on_progress)
+            rec["system"] = system.name
+            return rec
         if case.multi_turn is not None:
             rec = run_multi_turn_case(system, case, checkpoint, on_progress)
             rec["system"] = system.name
@@ -270,6 +281,7 @@ def run_bfcl(
                         case,
                         out / PARTIAL_DIR / system_file_name(sysobj.name) / case.id,
                         on_progress=lambda t, n=sysobj.name: bar.status(f"{n}: {t}"),
+                        memory_dir=out / MEMORY_DIR / system_file_name(sysobj.name).removesuffix(".jsonl"),
                     )
                     lock.after_case()
                     fh = handles[sysobj.name]
@@ -351,7 +363,7 @@ def rescore(
     with path.open("w", encoding="utf-8") as fh:
         for old in runs[source]:
             case = cases[old["id"]]
-            if case.multi_turn is not None:
+            if case.multi_turn is not None or case.memory is not None:
                 # its calls ran against state, and each later step saw their results: re-reading
                 # one output would not give the run without the fix, so the category is left
                 # out (the report shows –) rather than copied unchanged
