@@ -163,3 +163,11 @@ def test_runner_runs_memory_cases_and_the_leaderboard_counts_them(tmp_path: Path
     assert (tmp_path / "memory" / "scripted" / "memory_kv-notetaker.prereq.json").is_file()
     part = overall_score({"memory_kv": 0.5})["agentic"]
     assert part.value == pytest.approx(0.5 / 3 / 2) and "memory_vector" in part.missing
+
+
+def test_a_question_over_the_context_window_fails_as_such(tmp_path: Path) -> None:
+    run_memory_case(_system(NoteTaker()), _notetaker(0), tmp_path)
+    small = NoteTaker(answer="{'answer': '08:00 AM'}")
+    small.context_length = 500  # the memory prompt and the tool list alone are longer
+    rec = run_memory_case(_system(small), _notetaker(0), tmp_path)
+    assert not rec["valid"] and rec["error_type"] == "agentic:context_length", rec["errors"]

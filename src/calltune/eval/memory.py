@@ -290,8 +290,12 @@ def run_memory_case(
     records, messages, force_quit = _run_turns(system, env, toolbox, [case.messages], first, on_step)
     latency = time.perf_counter() - t0
     answer = None if force_quit else last_answer(messages)
-    verdict = judge_memory(answer, spec.ground_truth)
     rec = records[0]
+    if rec.stopped == "error":  # the system failed (a prompt over the context window, ...)
+        kind = "context_length" if "context" in (rec.error or "").lower() else "inference_error"
+        verdict = {"valid": False, "error_type": f"agentic:{kind}", "errors": [(rec.error or "")[:500]]}
+    else:
+        verdict = judge_memory(answer, spec.ground_truth)
     return {
         "id": case.id,
         "category": case.category,
