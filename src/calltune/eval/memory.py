@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .bfcl_data import BfclCase, MemorySpec
-from .multi_turn import BfclEnvironment, TurnRecord, _run_user_turn, bfcl_class, call_string
+from .multi_turn import BfclEnvironment, TurnRecord, _run_user_turn, bfcl_class, steps_since
 from .output import merge_consecutive
 
 
@@ -157,10 +157,7 @@ def _run_turns(
             error=outcome.error,
             notes=outcome.notes,
         )
-        per_step: dict[str, list[str]] = {}
-        for key, name, args in env.log[start:]:
-            per_step.setdefault(key, []).append(call_string(name, args, known))
-        rec.steps = list(per_step.values())
+        rec.steps = steps_since(env, start, known)
         records.append(rec)
         messages = outcome.messages
         if outcome.stopped in ("max_steps", "error"):

@@ -229,6 +229,14 @@ def _assert_plain_call(text: str, name: str) -> None:
         raise UnsafeCallError(f"{text[:80]!r} is not a plain call with literal arguments")
 
 
+def steps_since(env: BfclEnvironment, start: int, known: frozenset[str]) -> list[list[str]]:
+    """The call strings of the calls that ran since ``env.log[start]``, per step, in order."""
+    per_step: dict[str, list[str]] = {}
+    for key, name, args in env.log[start:]:
+        per_step.setdefault(key, []).append(call_string(name, args, known))
+    return list(per_step.values())
+
+
 # -- one case ------------------------------------------------------------------------------------
 @dataclass
 class TurnRecord:
@@ -389,6 +397,7 @@ def run_multi_turn_case(
                 on_progress(f"{case.id} turn {ti + 1}/{len(spec.turns)} step {len(steps)}")
 
         t0 = time.perf_counter()
+        log_start = len(env.log)
         user_msgs = [{"role": m["role"], "content": m.get("content", "")} for m in user_turn]
         outcome = _run_user_turn(system, messages + merge_consecutive(user_msgs), toolbox, on_step)
         rec.latency_s = time.perf_counter() - t0
@@ -398,11 +407,7 @@ def run_multi_turn_case(
         rec.completion_tokens = outcome.completion_tokens
         rec.stopped, rec.error = outcome.stopped, outcome.error
         rec.notes = outcome.notes
-        per_step: dict[str, list[str]] = {}
-        for key, name, args in env.log:
-            if key.startswith(f"{ti}."):
-                per_step.setdefault(key, []).append(call_string(name, args, known))
-        rec.steps = [per_step[k] for k in sorted(per_step, key=lambda k: int(k.split(".")[1]))]
+        rec.steps = steps_since(env, log_start, known)
         turns.append(rec)
         if outcome.stopped == "max_steps":
             force_quit = True
