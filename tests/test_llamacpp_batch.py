@@ -167,6 +167,23 @@ def test_close_fails_waiting_requests_clearly(tiny_gguf: Path) -> None:
     assert not t.is_alive() and errors and "closed" in str(errors[0])
 
 
+def _reader(eng, prompt: str, errors: list[BaseException], started: threading.Event) -> threading.Thread:
+    """A thread streaming ``prompt`` that sets ``started`` at its first chunk and keeps the
+    EngineError it ends with."""
+    from calltune.engines.base import EngineError
+
+    def read() -> None:
+        try:
+            for _ in eng.stream(prompt, SamplingParams(max_tokens=600)):
+                started.set()
+        except EngineError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=read)
+    t.start()
+    return t
+
+
 def test_the_plain_engine_closed_under_a_reader_stops_it_and_frees_the_model_after(tiny_gguf: Path) -> None:
     """Closing the one-sequence engine while another thread decodes used to free the model under
     that decode (a segfault); now the reader stops with an EngineError, then the model is freed,
@@ -180,18 +197,9 @@ def test_the_plain_engine_closed_under_a_reader_stops_it_and_frees_the_model_aft
     errors: list[BaseException] = []
     started = threading.Event()
 
-    def read(prompt: str) -> None:
-        try:
-            for _ in eng.stream(prompt, SamplingParams(max_tokens=600)):
-                started.set()
-        except EngineError as e:
-            errors.append(e)
-
-    first = threading.Thread(target=read, args=(PROMPTS[0],))
-    first.start()
+    first = _reader(eng, PROMPTS[0], errors, started)
     assert started.wait(60)
-    waiting = threading.Thread(target=read, args=(PROMPTS[1],))
-    waiting.start()
+    waiting = _reader(eng, PROMPTS[1], errors, started)
     eng.close()
     assert eng.llama is not None  # not freed under the running decode
     first.join(60)
@@ -202,6 +210,40 @@ def test_the_plain_engine_closed_under_a_reader_stops_it_and_frees_the_model_aft
     with pytest.raises(EngineError, match="closed"):
         eng.generate(PROMPTS[2], SamplingParams(max_tokens=4))
     eng.close()  # twice is harmless
+
+
+def test_a_close_waits_for_a_request_still_tokenizing_outside_the_lock(tiny_gguf: Path) -> None:
+    """A request tokenizes (and builds its constraint) before it takes the decode lock. A close
+    while it does so, with the running decode leaving meanwhile, must not free the model under
+    the tokenizer: the last one out frees it, and the late request fails as closed."""
+    from calltune.engines import load_engine
+
+    eng = load_engine(str(tiny_gguf), n_ctx=1024, progress=False)
+    errors: list[BaseException] = []
+    started, entered, release = threading.Event(), threading.Event(), threading.Event()
+    tokenize = eng._prompt_ids
+
+    def slow_tokenize(prompt):
+        if prompt == PROMPTS[1]:
+            entered.set()
+            release.wait(60)
+        return tokenize(prompt)
+
+    eng._prompt_ids = slow_tokenize
+
+    first = _reader(eng, PROMPTS[0], errors, started)
+    assert started.wait(60)
+    late = _reader(eng, PROMPTS[1], errors, started)
+    assert entered.wait(60)
+    eng.close()
+    first.join(60)
+    assert not first.is_alive() and len(errors) == 1
+    assert eng.llama is not None  # the late request is still tokenizing with it
+    release.set()
+    late.join(60)
+    assert not late.is_alive()
+    assert len(errors) == 2 and all("closed" in str(e) for e in errors)
+    assert eng.llama is None
 
 
 def test_the_server_runner_gives_a_batching_engine_parallel_requests(engine) -> None:

@@ -11,6 +11,7 @@ stopping promptly when the caller closes the stream.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from abc import abstractmethod
@@ -50,6 +51,10 @@ class LocalEngine(Engine):
     _lock: threading.Lock
     #: set by :meth:`close`: no generation starts, a running one stops at its next token
     _closing: bool = False
+    #: requests between their open-check and their decode (tokenizing, building a constraint's
+    #: processor): they read the model outside ``_lock``, so it is not freed under them either
+    _users: int = 0
+    _users_lock = threading.Lock()
 
     def close(self) -> None:
         """Free the model. A generation running in another thread stops at its next token with
@@ -59,6 +64,9 @@ class LocalEngine(Engine):
         self._free_when_idle()
 
     def _free_when_idle(self) -> None:
+        with self._users_lock:
+            if self._users:  # the last one out frees it
+                return
         if self._lock.acquire(blocking=False):  # held: the generation frees it on its way out
             try:
                 self._free()
@@ -71,6 +79,21 @@ class LocalEngine(Engine):
     def _check_open(self) -> None:
         if self._closing:
             raise EngineError(f"the engine ({getattr(self, 'model_id', '?')}) is closed")
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        """Mark a stretch that reads the model outside ``_lock``: a :meth:`close` meanwhile
+        frees the model only after it (and fails it here if the engine is already closed)."""
+        with self._users_lock:
+            self._check_open()
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._users_lock:
+                self._users -= 1
+            if self._closing:
+                self._free_when_idle()
 
     # ------------------------------------------------------------------ the backend
 
@@ -107,7 +130,8 @@ class LocalEngine(Engine):
 
     def count_tokens(self, prompt: str | list[int]) -> int:
         """Tokens the model will see for ``prompt`` (markers in text count as one token)."""
-        return len(self._prompt_ids(prompt))
+        with self._in_use():
+            return len(self._prompt_ids(prompt))
 
     def logits_processor(self, constraint: Any) -> Any:
         """The per-step logits processor of a guided-decoding constraint for this engine:
@@ -129,10 +153,11 @@ class LocalEngine(Engine):
     def stream(
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> Iterator[Chunk]:
-        self._check_open()
-        ids = self._prompt_ids(prompt)
-        self.check_context(len(ids))
-        return self._decode(ids, params, self.logits_processor(constraint))
+        with self._in_use():
+            ids = self._prompt_ids(prompt)
+            self.check_context(len(ids))
+            processor = self.logits_processor(constraint)
+        return self._decode(ids, params, processor)
 
     def _decode(self, ids: list[int], params: SamplingParams, processor: Any) -> Iterator[Chunk]:
         budget = min(params.max_tokens, self.context_length - len(ids))
