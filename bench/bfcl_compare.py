@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--multi-turn-limit", type=int, default=10, help="cases per multi-turn and memory category; 0 = all"
     )
+    ap.add_argument(
+        "--memory-scenarios",
+        default=None,
+        help="only these memory scenarios (comma-separated; each costs its whole prerequisite chain)",
+    )
     ap.add_argument("--n-ctx", type=int, default=None, help="context window (default: sized for multi-turn)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--offset", type=int, default=0, help="skip the first N seeded cases (tuning split)")
@@ -80,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     cats = parse_categories(args.categories)
     limit = args.limit or None
     mt_limit = args.multi_turn_limit or None
+    scenarios = [s.strip() for s in (args.memory_scenarios or "").split(",") if s.strip()] or None
     cases = load_cases(
         cats,
         limit,
@@ -87,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         multi_turn_limit=mt_limit,
         offset=args.offset,
         multi_turn_offset=args.multi_turn_offset,
+        memory_scenarios=scenarios,
     )
     n_ctx = context_size(cats, args.n_ctx)
     t0 = time.perf_counter()
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "categories": cats,
         "limit": limit,
         "multi_turn_limit": mt_limit,
+        "memory_scenarios": scenarios,
         "n_ctx": n_ctx,
         "seed": args.seed,
         "offset": args.offset,

@@ -67,6 +67,10 @@ def test_cli_bfcl_then_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert r.exit_code == 2 and "no system 'nope'" in r.output
     r = runner.invoke(_app(), [*args[:-2], "-c", "simple_cobol", "--out", str(out)])
     assert r.exit_code == 2 and "unknown BFCL category 'simple_cobol'" in r.output
+    r = runner.invoke(
+        _app(), ["eval", "bfcl", "-c", "memory_kv", "--memory-scenarios", "weather", "--out", str(out)]
+    )
+    assert r.exit_code == 2 and "unknown memory scenario" in r.output and "notetaker" in r.output
 
 
 def test_endpoint_system_speaks_openai_chat_completions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,6 +93,19 @@ def test_memory_questions_load_with_their_chain_answers_and_the_answer_format_pr
     assert "memory_append" in {f["name"] for f in rec_sum.functions}
 
 
+def test_memory_scenarios_narrow_the_sample_and_an_unknown_one_is_named() -> None:
+    from calltune.eval.bfcl_data import BfclDataError
+
+    cases = load_cases("memory_kv,simple_python", 10, multi_turn_limit=10, memory_scenarios=["notetaker"])
+    memory = [c for c in cases if c.category == "memory_kv"]
+    assert len(memory) == 10 and {c.memory.scenario for c in memory} == {"notetaker"}
+    assert len([c for c in cases if c.category == "simple_python"]) == 10  # other categories untouched
+    unfiltered = load_cases("memory_kv", None, multi_turn_limit=10)
+    assert len({c.memory.scenario for c in unfiltered}) > 1
+    with pytest.raises(BfclDataError, match="unknown memory scenario.*notetaker"):
+        load_cases("memory_kv", 10, memory_scenarios=["weather"])
+
+
 def test_the_chain_fills_bfcls_store_and_the_question_sees_it(tmp_path: Path) -> None:
     eng = NoteTaker(answer="{'answer': '08:00 AM', 'context': 'from my notes'}")
     rec = run_memory_case(_system(eng), _notetaker(), tmp_path)

@@ -314,6 +314,16 @@ def load_category(category: str, data_dir: str | Path | None = None) -> list[Bfc
     return cases
 
 
+def _of_scenarios(cases: list[BfclCase], scenarios: Sequence[str] | None) -> list[BfclCase]:
+    if not scenarios:
+        return cases
+    known = {c.memory.scenario for c in cases if c.memory is not None}
+    unknown = sorted(set(scenarios) - known)
+    if unknown:
+        raise BfclDataError(f"unknown memory scenario(s) {unknown}; BFCL's are {sorted(known)}")
+    return [c for c in cases if c.memory is not None and c.memory.scenario in scenarios]
+
+
 def sample_rank(case_id: str, seed: int) -> str:
     """The key a case is ordered by when sampling: stable across runs and machines."""
     return hashlib.sha256(f"{seed}:{case_id}".encode()).hexdigest()
@@ -344,13 +354,20 @@ def load_cases(
     multi_turn_limit: int | None = None,
     offset: int = 0,
     multi_turn_offset: int | None = None,
+    memory_scenarios: Sequence[str] | None = None,
 ) -> list[BfclCase]:
     """Stratified selection: ``limit`` cases from each category (all when None;
     ``multi_turn_limit`` for the multi-turn and memory categories when given), interleaved across
-    categories (round robin) so that an interrupted run has covered every category."""
+    categories (round robin) so that an interrupted run has covered every category.
+
+    ``memory_scenarios`` keeps only the memory questions of those scenarios (before sampling):
+    each scenario costs its whole prerequisite chain once per system, so a small CPU measures
+    the scenarios it can afford rather than a few questions of every one."""
     per_cat = [
         select(
-            load_category(c, data_dir),
+            _of_scenarios(load_category(c, data_dir), memory_scenarios)
+            if is_memory(c)
+            else load_category(c, data_dir),
             multi_turn_limit if (multi_turn_limit is not None and is_stateful(c)) else limit,
             seed,
             multi_turn_offset if (multi_turn_offset is not None and is_stateful(c)) else offset,

@@ -131,6 +131,13 @@ def register(app: typer.Typer) -> None:
                 help="Skip the first N seeded cases per category: tune on --offset N what --limit N measures.",
             ),
         ] = 0,
+        memory_scenarios: Annotated[
+            str | None,
+            typer.Option(
+                "--memory-scenarios",
+                help="Only these memory scenarios, comma-separated (each costs its whole prerequisite chain).",
+            ),
+        ] = None,
         systems: Annotated[
             str,
             typer.Option(
@@ -174,7 +181,16 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             cats = parse_categories(categories)
-            cases = load_cases(cats, limit, seed, data_dir, multi_turn_limit=multi_turn_limit, offset=offset)
+            scenarios = [x.strip() for x in (memory_scenarios or "").split(",") if x.strip()] or None
+            cases = load_cases(
+                cats,
+                limit,
+                seed,
+                data_dir,
+                multi_turn_limit=multi_turn_limit,
+                offset=offset,
+                memory_scenarios=scenarios,
+            )
         except BfclDataError as e:
             raise fail(e) from None
         from .multi_turn import context_size
@@ -205,6 +221,7 @@ def register(app: typer.Typer) -> None:
             "categories": cats,
             "limit": limit,
             "multi_turn_limit": multi_turn_limit,
+            "memory_scenarios": memory_scenarios,
             "seed": seed,
             "offset": offset,
             "model": model or "default",
