@@ -190,6 +190,10 @@ class FakeTeacher(ScriptedEngine):
             return '{"capital": "Paris"}'
         if last.endswith("</tool_call>"):
             return ""  # call continuation: nothing more
+        asked = re.search(r"does not give the value of '(\w+)'|没有给出 '(\w+)' 的值", prompt)
+        if asked:  # a missing_value request's note (calltune.datagen.trajectories.ASK_NOTES)
+            param = asked.group(1) or asked.group(2)
+            return f"请问 {param} 是多少？" if asked.group(2) else f"Which value should I use for {param}?"
         return self.act(msgs, _tools(prompt))
 
     def blueprints(self, user: str, seed: int) -> str:

@@ -101,6 +101,9 @@ def test_category_rules():
     silent = copy.deepcopy(traj)
     silent["sample"]["conversations"][-1]["content"] = "Done."
     assert check_category(silent, mv, c) == "a missing_value reply must ask for the missing value"
+    for ask in ("Please enter the mass in kilograms.", "I'll need the amount first."):
+        silent["sample"]["conversations"][-1]["content"] = ask
+        assert check_category(silent, mv, c) is None, ask
     par = instr(category="parallel")
     assert check_category(called, par, c) == "a parallel request needs two or more calls in one turn"
 

@@ -29,3 +29,36 @@ def test_default_model_teacher_keeps_a_valid_trajectory(default_engine, tmp_path
     assert rep.valid == rep.total == len(kept)
     assert any(m["role"] == "tool" for s in kept for m in s["conversations"])
     assert report["decontam"]["ok"]
+
+
+@pytest.mark.model
+def test_default_model_teacher_asks_for_the_value_a_missing_value_request_leaves_out(default_engine):
+    """A missing_value request through the real teacher: told by the blueprint's note which value
+    is missing, it asks for it, and the trajectory passes the filters up to the teacher's own
+    semantic check (format, category rule, language) without the note in the sample."""
+    from calltune.datagen.filters import FilterContext, run_stages
+    from calltune.datagen.instructions import Instruction
+    from calltune.datagen.trajectories import Sources, ask_note, run_trajectory
+
+    pool = ToolPool(load_library(["units"]))
+    ins = Instruction(
+        id="m.0",
+        category="missing_value",
+        lang="en",
+        request="How many pounds is my suitcase? The airline's scale showed it in kilograms.",
+        tools=["convert_mass", "convert_length"],
+        calls=[],
+        seed=0,
+        group="m",
+        target="convert_mass",
+        missing="value",
+    )
+    teacher = Teacher(default_engine)
+    traj = run_trajectory(ins, Sources(pool, {}), teacher)
+    answer = traj["messages"][-1]["content"]
+    print(answer, traj["tokens"], traj["seconds"])
+    assert traj["calls"] == [] and traj["error"] is None
+    assert ask_note(ins, pool) not in str(traj["sample"])
+    assert (
+        run_stages(traj, ins, FilterContext(teacher=teacher, sources=Sources(pool, {}), index=None)) is None
+    ), answer

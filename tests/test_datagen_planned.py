@@ -116,3 +116,25 @@ def test_a_run_resumes_with_plan_calls_switched_but_not_with_other_agent_setting
     settings = Settings(n=9, agent=AgentSettings(max_steps=2))
     with pytest.raises(PipelineError, match=r"other settings \(agent\)"):
         Pipeline(out, Teacher(FakeTeacher()), POOL, settings, None, command=["t"], bfcl=StubIndex()).run()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_missing_value_request_is_asked_for_with_a_note_the_sample_does_not_keep(lang):
+    """The blueprint names the value the request leaves out: the first turn is told to ask for
+    it (no call allowed), and the note stays out of the stored conversation and sample."""
+    from calltune.datagen.trajectories import ask_note
+
+    request = "Please add 12 to a number." if lang == "en" else "请把 12 加上一个数。"
+    ins = instr("missing_value", [], request=request, lang=lang, target="add_numbers", missing="b")
+    note = ask_note(ins, POOL)
+    assert note and "'b'" in note and "- add_numbers(a: integer" in note
+    traj, teacher = run(ins, True)
+    assert traj["calls"] == [] and traj["planned"] == 0 and traj["tokens"]["generations"] == 1
+    seen = [p if isinstance(p, str) else teacher.tokenizer.decode(p) for p in teacher.prompts]
+    assert len([p for p in seen if note in p]) == 1  # the teacher saw the note once
+    assert all(note not in json.dumps(m, ensure_ascii=False) for m in traj["messages"])
+    assert note not in json.dumps(traj["sample"], ensure_ascii=False)
+    assert [m["role"] for m in traj["messages"]][-2:] == ["user", "assistant"]
+    ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
+    assert run_stages(traj, ins, ctx) is None
+    assert ask_note(instr(), POOL) is None  # other categories get no note

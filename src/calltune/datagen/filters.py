@@ -163,7 +163,9 @@ def check_grounded(traj: dict[str, Any], instr: Instruction, ctx: FilterContext)
 
 # --------------------------------------------------------------------------- category rules
 _ASKS = re.compile(
-    r"[?？]|\b(which|what|please (provide|tell|specify|let me know)|could you|can you)\b|请|哪|什么|多少|吗",
+    # "Please enter the mass of your suitcase in kilograms." (the default model, asked to ask)
+    r"[?？]|\b(which|what|please (provide|tell|specify|let me know|enter|give|share|send|state)|"
+    r"could you|can you|i( will|'ll)? need)\b|请|哪|什么|多少|吗",
     re.IGNORECASE,
 )
 
