@@ -190,6 +190,12 @@ class FakeTeacher(ScriptedEngine):
             return '{"capital": "Paris"}'
         if last.endswith("</tool_call>"):
             return ""  # call continuation: nothing more
+        if "None of the functions you have can do" in prompt or "你的函数都做不了" in prompt:  # a no_fit note
+            return (
+                "抱歉，我做不了这件事。"
+                if "你的函数都做不了" in prompt
+                else "Sorry, I cannot do that with my tools."
+            )
         asked = re.search(r"does not give the value of '(\w+)'|没有给出 '(\w+)' 的值", prompt)
         if asked:  # a missing_value request's note (calltune.datagen.trajectories.ASK_NOTES)
             param = asked.group(1) or asked.group(2)

@@ -171,6 +171,7 @@ def test_semantic_rejects_a_no_from_the_teacher():
     eng = no.teacher.engine
     prompt = eng.tokenizer.decode(eng.prompts[-1]) if isinstance(eng.prompts[-1], list) else eng.prompts[-1]
     assert "called add_numbers" in prompt and "The result is 42." in prompt
+    assert "Functions the assistant had:\n- add_numbers: " in prompt  # a decline can be judged
 
 
 @pytest.mark.parametrize(

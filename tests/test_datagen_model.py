@@ -31,34 +31,48 @@ def test_default_model_teacher_keeps_a_valid_trajectory(default_engine, tmp_path
     assert report["decontam"]["ok"]
 
 
+NO_CALL_REQUESTS = {
+    # told by the blueprint's note which value is missing, the teacher asks for it
+    "missing_value": dict(
+        request="How many pounds is my suitcase? The airline's scale showed it in kilograms.",
+        target="convert_mass",
+        missing="value",
+    ),
+    # told that none of its functions fits (the request was written for one not offered), it declines
+    "no_fit": dict(
+        request="Book me a table for two at an Italian restaurant near the station tonight at 8.",
+        target="book_restaurant",
+    ),
+}
+
+
 @pytest.mark.model
-def test_default_model_teacher_asks_for_the_value_a_missing_value_request_leaves_out(default_engine):
-    """A missing_value request through the real teacher: told by the blueprint's note which value
-    is missing, it asks for it, and the trajectory passes the filters up to the teacher's own
-    semantic check (format, category rule, language) without the note in the sample."""
+@pytest.mark.parametrize("category", sorted(NO_CALL_REQUESTS))
+def test_default_model_teacher_answers_a_no_call_request_in_words(default_engine, category):
+    """A request whose blueprint says no call is right, through the real teacher: it answers in
+    words, the note it was given stays out of the sample, and every filter keeps the trajectory
+    (format, category rule, language, the teacher's own semantic check)."""
     from calltune.datagen.filters import FilterContext, run_stages
     from calltune.datagen.instructions import Instruction
-    from calltune.datagen.trajectories import Sources, ask_note, run_trajectory
+    from calltune.datagen.trajectories import Sources, first_turn_note, run_trajectory
 
     pool = ToolPool(load_library(["units"]))
     ins = Instruction(
         id="m.0",
-        category="missing_value",
+        category=category,
         lang="en",
-        request="How many pounds is my suitcase? The airline's scale showed it in kilograms.",
         tools=["convert_mass", "convert_length"],
         calls=[],
         seed=0,
         group="m",
-        target="convert_mass",
-        missing="value",
+        **NO_CALL_REQUESTS[category],
     )
     teacher = Teacher(default_engine)
     traj = run_trajectory(ins, Sources(pool, {}), teacher)
     answer = traj["messages"][-1]["content"]
     print(answer, traj["tokens"], traj["seconds"])
     assert traj["calls"] == [] and traj["error"] is None
-    assert ask_note(ins, pool) not in str(traj["sample"])
+    assert first_turn_note(ins, pool) not in str(traj["sample"])
     assert (
         run_stages(traj, ins, FilterContext(teacher=teacher, sources=Sources(pool, {}), index=None)) is None
     ), answer

@@ -122,11 +122,11 @@ def test_a_run_resumes_with_plan_calls_switched_but_not_with_other_agent_setting
 def test_a_missing_value_request_is_asked_for_with_a_note_the_sample_does_not_keep(lang):
     """The blueprint names the value the request leaves out: the first turn is told to ask for
     it (no call allowed), and the note stays out of the stored conversation and sample."""
-    from calltune.datagen.trajectories import ask_note
+    from calltune.datagen.trajectories import first_turn_note
 
     request = "Please add 12 to a number." if lang == "en" else "请把 12 加上一个数。"
     ins = instr("missing_value", [], request=request, lang=lang, target="add_numbers", missing="b")
-    note = ask_note(ins, POOL)
+    note = first_turn_note(ins, POOL)
     assert note and "'b'" in note and "- add_numbers(a: integer" in note
     traj, teacher = run(ins, True)
     assert traj["calls"] == [] and traj["planned"] == 0 and traj["tokens"]["generations"] == 1
@@ -137,4 +137,19 @@ def test_a_missing_value_request_is_asked_for_with_a_note_the_sample_does_not_ke
     assert [m["role"] for m in traj["messages"]][-2:] == ["user", "assistant"]
     ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
     assert run_stages(traj, ins, ctx) is None
-    assert ask_note(instr(), POOL) is None  # other categories get no note
+    assert first_turn_note(instr(), POOL) is None  # other categories get no note
+
+
+def test_a_no_fit_request_is_told_no_function_fits_and_the_sample_keeps_no_note():
+    from calltune.datagen.trajectories import first_turn_note
+
+    ins = instr("no_fit", [], request="Please translate 'hello' into French.", target="translate")
+    note = first_turn_note(ins, POOL)
+    assert note and "cannot do this" in note
+    traj, teacher = run(ins, True)
+    assert traj["calls"] == [] and traj["tokens"]["generations"] == 1
+    seen = [p if isinstance(p, str) else teacher.tokenizer.decode(p) for p in teacher.prompts]
+    assert len([p for p in seen if note in p]) == 1
+    assert note not in json.dumps(traj["sample"], ensure_ascii=False)
+    ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
+    assert run_stages(traj, ins, ctx) is None

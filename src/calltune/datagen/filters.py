@@ -50,7 +50,11 @@ from .trajectories import Sources
 NEAR_DUPLICATE = 90.0
 
 SEMANTIC_SYSTEM = "You review the work of an assistant that can call functions. Answer yes or no."
+#: the functions are shown so that a reply saying what the assistant cannot do can be judged: the
+#: default model answered "no" to "I'm sorry, but I cannot assist with that request." for a
+#: restaurant booking when it did not see that only unit converters were on offer
 SEMANTIC_PROMPT = (
+    "Functions the assistant had:\n{functions}\n\n"
     "User request:\n{request}\n\nWhat the assistant did:\n{actions}\n\nIts final reply:\n{answer}\n\n"
     "Does the reply correctly resolve the request (using the results it got, or saying what it "
     "cannot do, or asking for a missing detail)? Answer yes or no."
@@ -374,7 +378,12 @@ def semantic_prompt(traj: dict[str, Any]) -> str:
         actions.append(f"- called {c['name']}({json.dumps(c.get('arguments'), ensure_ascii=False)}) → {obs}")
     texts = user_texts(traj)
     answer = traj["sample"]["conversations"][-1].get("content", "")
+    functions = []
+    for spec in traj.get("tools", []):
+        fn = spec.get("function", spec)
+        functions.append(f"- {fn.get('name')}: {(fn.get('description') or '').strip()[:100]}")
     return SEMANTIC_PROMPT.format(
+        functions="\n".join(functions) or "- none",
         request="\n".join(texts)[:1200],
         actions="\n".join(actions) or "- called no function",
         answer=str(answer)[:800],

@@ -40,12 +40,16 @@ SIMULATE_PROMPT = (
 SIMULATE_MAX_TOKENS = 256
 
 
-#: a missing_value request's first turn: the blueprint says which required value the request
-#: leaves out, so the teacher is told to ask for it (the function shown in the note, no call
-#: allowed: a turn without tools does not show them). Left to itself the default model invented
-#: the value in 19 of 23 such trajectories (weight_kg=70 for "basal metabolic rate for a
-#: 65-year-old male"), each a wasted generation and a reject. The note is a system message the
-#: stored conversation does not keep.
+#: The first turn of a request whose blueprint already says that no call is right gets a note
+#: saying why, as a system message that the stored conversation does not keep. The turn runs
+#: with ``tool_choice="none"``, which hides the tools, so the note says what it needs to.
+#:
+#: - missing_value: the note shows the function's line and names the required value the
+#:   request leaves out: "ask for it". Left to itself the default model invented the value in
+#:   19 of 23 such trajectories (weight_kg=70 for "basal metabolic rate for a 65-year-old male").
+#: - no_fit: the request was written for a function that is not offered (Hammer's irrelevance
+#:   augmentation: the fitting function is taken away, the label is no call). Left to itself the
+#:   default model called a near-miss tool, or wrote a call into its answer, in 28 of 33.
 ASK_NOTES = {
     "en": (
         "The user's request is for this function:\n{line}\nbut it does not give the value of {param!r}. "
@@ -53,14 +57,25 @@ ASK_NOTES = {
     ),
     "zh": "用户的请求要用这个函数：\n{line}\n但没有给出 {param!r} 的值。不要猜这个值：用一句简短的中文问题向用户询问它。",
 }
+NO_FIT_NOTES = {
+    "en": (
+        "None of the functions you have can do what the user asks. Do not call a function and do "
+        "not make up a result: tell the user, in one or two sentences, that you cannot do this."
+    ),
+    "zh": "你的函数都做不了用户要求的事。不要调用函数，也不要编造结果：用一两句中文告诉用户你做不了这件事。",
+}
 
 
-def ask_note(instr: Instruction, pool: ToolPool) -> str | None:
-    """The note a ``missing_value`` request's first turn gets (None for other requests)."""
+def first_turn_note(instr: Instruction, pool: ToolPool) -> str | None:
+    """The note the first turn of a ``missing_value`` or ``no_fit`` request gets (None for
+    other requests)."""
+    lang = "zh" if instr.lang == "zh" else "en"
+    if instr.category == "no_fit":
+        return NO_FIT_NOTES[lang]
     if instr.category != "missing_value" or not instr.missing or instr.target not in pool.by_name:
         return None
     line = tool_line(pool.by_name[instr.target].tool.spec())
-    return ASK_NOTES["zh" if instr.lang == "zh" else "en"].format(line=line, param=instr.missing)
+    return ASK_NOTES[lang].format(line=line, param=instr.missing)
 
 
 class SimulationError(CalltuneError, RuntimeError):
@@ -271,7 +286,7 @@ def run_trajectory(
         # their results (left free to call, the default model mostly repeated the call, which the
         # turn then dropped and generated again without tools: one wasted generation)
         answer_only = bool(first) and instr.category != "sequential"
-        note = ask_note(instr, sources.pool)
+        note = first_turn_note(instr, sources.pool)
         for k, text in enumerate([instr.request, *instr.followups]):
             question: str | list[dict[str, Any]] = text
             if note and not k:
