@@ -76,3 +76,36 @@ def test_default_model_teacher_answers_a_no_call_request_in_words(default_engine
     assert (
         run_stages(traj, ins, FilterContext(teacher=teacher, sources=Sources(pool, {}), index=None)) is None
     ), answer
+
+
+@pytest.mark.model
+def test_default_model_teacher_answers_each_turn_of_a_planned_multi_turn_request(default_engine):
+    """A multi_turn blueprint through the real teacher: each turn's call runs as its planned
+    step, the teacher answers each turn from its result, and every filter keeps it."""
+    from calltune.datagen.filters import FilterContext, run_stages
+    from calltune.datagen.instructions import Instruction
+    from calltune.datagen.trajectories import Sources, run_trajectory
+
+    pool = ToolPool(load_library(["units"]))
+    first = {"name": "convert_mass", "arguments": {"value": 23, "from_unit": "kilogram", "to_unit": "pound"}}
+    second = {"name": "convert_length", "arguments": {"value": 1.5, "from_unit": "meter", "to_unit": "foot"}}
+    ins = Instruction(
+        id="t.0",
+        category="multi_turn",
+        lang="en",
+        request="My suitcase weighs 23 kilogram. How many pound is that?",
+        tools=["convert_mass", "convert_length"],
+        calls=[first, second],
+        seed=0,
+        group="t",
+        followups=["Thanks. And it is 1.5 meter long: how many foot is that?"],
+    )
+    teacher = Teacher(default_engine)
+    traj = run_trajectory(ins, Sources(pool, {}), teacher)
+    answers = [m["content"] for m in traj["messages"] if m["role"] == "assistant" and not m.get("tool_calls")]
+    print(answers, traj["tokens"], traj["seconds"])
+    assert [c["name"] for c in traj["calls"]] == ["convert_mass", "convert_length"]
+    assert all(c["ok"] for c in traj["calls"]) and traj["tokens"]["generations"] == 2
+    assert (
+        run_stages(traj, ins, FilterContext(teacher=teacher, sources=Sources(pool, {}), index=None)) is None
+    ), answers

@@ -42,7 +42,8 @@ def instr(category: str = "single", calls=None, **kw) -> Instruction:
         ("parallel", [ADD, {"name": "add_numbers", "arguments": {"a": 1, "b": 2}}], [], ["add_numbers"] * 2),
         ("sequential", [ADD, SHOUT], [], ["add_numbers"]),  # the second needs the first's result
         ("sequential", [SHOUT, ADD], [], []),
-        ("multi_turn", [ADD], ["And now 1 and 2?"], []),
+        ("multi_turn", [ADD], ["And now 1 and 2?"], []),  # a call for each turn, or none
+        ("multi_turn", [ADD, ADD], ["And now 1 and 2?"], ["add_numbers"]),
         ("no_fit", [], [], []),
         ("single", None, [], []),  # a code-written task has no blueprint
     ],
@@ -153,3 +154,22 @@ def test_a_no_fit_request_is_told_no_function_fits_and_the_sample_keeps_no_note(
     assert note not in json.dumps(traj["sample"], ensure_ascii=False)
     ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
     assert run_stages(traj, ins, ctx) is None
+
+
+def test_a_multi_turn_request_plans_each_turns_call_and_the_teacher_answers_each():
+    from calltune.datagen.trajectories import planned_turns
+
+    second = {"name": "add_numbers", "arguments": {"a": 1, "b": 2}}
+    ins = instr("multi_turn", [ADD, second], followups=["Now add 1 and 2, please."])
+    assert [[c.arguments for c in t] for t in planned_turns(ins)] == [
+        [ADD["arguments"]],
+        [second["arguments"]],
+    ]
+    traj, _ = run(ins, True)
+    assert traj["planned"] == 2 and traj["tokens"]["generations"] == 2  # one answer per turn
+    assert [c["arguments"] for c in traj["calls"]] == [ADD["arguments"], second["arguments"]]
+    assert [m["role"] for m in traj["messages"]] == ["user", "assistant", "tool", "assistant"] * 2
+    ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
+    assert run_stages(traj, ins, ctx) is None
+    unplanned, _ = run(ins, False)
+    assert unplanned["planned"] == 0
