@@ -14,8 +14,10 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r "$SRC/." "$tmp/"
 rm -rf "$tmp/partial"
 systems=calltune-coerced
-# calltune's records predate string coercion: "coerced" is today's default judged from them
-calltune eval rescore "$tmp" --from calltune --as calltune-coerced > /dev/null
+# calltune's single-turn records predate string coercion: "coerced" is today's default judged
+# from them; its multi-turn and memory records are carried as generated (a stateful record
+# cannot be judged again; most multi-turn ones predate coercion too)
+calltune eval rescore "$tmp" --from calltune --as calltune-coerced --carry-stateful > /dev/null
 for ab in "no-continue --first-round" "no-relevance --keep-dropped" "no-grounding --keep-ungrounded" \
   "no-fanout --keep-merged"; do
   n=calltune-${ab%% *}

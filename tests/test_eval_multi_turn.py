@@ -266,3 +266,13 @@ def test_rescore_leaves_multi_turn_records_out_rather_than_copying_them(tmp_path
     assert summary["systems"]["scripted"]["categories"]["multi_turn_base"]["accuracy"] == 1.0
     assert "multi_turn_base" not in summary["systems"].get("scripted-first", {"categories": {}})["categories"]
     assert (tmp_path / "cases" / "scripted-first.jsonl").read_text() == ""
+    # the defaults' column of a run whose single-turn part predates a change: carried unchanged
+    summary = rescore(tmp_path, "scripted", "scripted-defaults", "hermes", carry_stateful=True)
+    assert summary["systems"]["scripted-defaults"]["categories"]["multi_turn_base"]["accuracy"] == 1.0
+    (rec,) = [
+        json.loads(x) for x in (tmp_path / "cases" / "scripted-defaults.jsonl").read_text().splitlines()
+    ]
+    assert rec["carried"] and rec["system"] == "scripted-defaults" and rec["rescored_from"] == "scripted"
+    with pytest.raises(ValueError, match="no fix switched off"):
+        rescore(tmp_path, "scripted", "scripted-x", "hermes", first_round=True, carry_stateful=True)
+    assert not (tmp_path / "cases" / "scripted-x.jsonl").exists()

@@ -321,6 +321,14 @@ def register(app: typer.Typer) -> None:
                 help="Judge the calls without coercion (a structure given for a declared string stays as given).",
             ),
         ] = False,
+        carry_stateful: Annotated[
+            bool,
+            typer.Option(
+                "--carry-stateful",
+                help="Copy the multi-turn and memory records as generated, so the rescored system has an "
+                "overall (only with no fix switched off: a stateful ablation needs its own generation).",
+            ),
+        ] = False,
     ) -> None:
         """Re-parse a system's stored outputs with the current format parser and judge them again
         (no generation): shows what a parser change does on the very same model outputs.
@@ -340,6 +348,7 @@ def register(app: typer.Typer) -> None:
                 keep_ungrounded=keep_ungrounded,
                 keep_merged=keep_merged,
                 keep_uncoerced=keep_uncoerced,
+                carry_stateful=carry_stateful,
             )
         except (FileNotFoundError, ValueError) as e:
             raise fail(e) from None

@@ -324,6 +324,7 @@ def rescore(
     keep_ungrounded: bool = False,
     keep_merged: bool = False,
     keep_uncoerced: bool = False,
+    carry_stateful: bool = False,
 ) -> dict[str, Any]:
     """Re-parse the stored raw outputs of system ``source`` with chat format ``format`` and
     judge them again, as system ``target`` in the same run directory (no generation).
@@ -342,6 +343,9 @@ def rescore(
     text) is applied first, as the turn applies it; ``keep_uncoerced`` judges without it.
     Multi-turn records are left out of ``target``: their calls changed state that later steps
     saw, so an ablation there needs its own generation (a system such as ``calltune-no-missed``).
+    ``carry_stateful`` copies them (and memory records) into ``target`` as generated instead, so
+    that ``target`` has an overall: only for a rescore with no fix switched off (the defaults'
+    column of a run whose single-turn part predates a change; the stateful part stays as it ran).
     Returns the run's summary (all systems of the directory)."""
 
     from .bfcl_data import load_category
@@ -356,6 +360,11 @@ def rescore(
         raise ValueError(f"no system {source!r} in {run_dir}; it has: {', '.join(runs)}")
     if target in runs or target == source:
         raise ValueError(f"system {target!r} already exists in {run_dir}")
+    if carry_stateful and (first_round or keep_dropped or keep_ungrounded or keep_merged or keep_uncoerced):
+        raise ValueError(
+            "--carry-stateful copies multi-turn and memory records unchanged: only for a rescore "
+            "with no fix switched off (an ablation there needs its own generation)"
+        )
     cases: dict[str, BfclCase] = {}
     for cat in sorted({r["category"] for r in runs[source]}):
         cases.update({c.id: c for c in load_category(cat, data_dir)})
@@ -366,7 +375,10 @@ def rescore(
             if case.multi_turn is not None or case.memory is not None:
                 # its calls ran against state, and each later step saw their results: re-reading
                 # one output would not give the run without the fix, so the category is left
-                # out (the report shows –) rather than copied unchanged
+                # out (the report shows –) rather than copied unchanged, unless asked for
+                if carry_stateful:
+                    rec = old | {"system": target, "rescored_from": source, "carried": True}
+                    fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
                 continue
             tools, name_map = bfcl_to_tools(case.functions)
             names = [t["function"]["name"] for t in tools]
