@@ -305,8 +305,9 @@ def run_trajectory(
         plans = planned_turns(instr) if settings.plan_calls else [[] for _ in range(1 + len(instr.followups))]
         rec["planned"] = sum(map(len, plans))
         # the planned calls answer a single, choice or parallel request, or a multi-turn request's
-        # turn: the teacher answers from their results (left free to call, the default model mostly repeated the call, which the
-        # turn then dropped and generated again without tools: one wasted generation)
+        # turn: the teacher answers from their results (left free to call, the default model
+        # mostly repeated the call, which the turn then dropped and generated again without
+        # tools: one wasted generation)
         note = first_turn_note(instr, sources.pool)
         for k, text in enumerate([instr.request, *instr.followups]):
             question: str | list[dict[str, Any]] = text
