@@ -71,8 +71,13 @@ def test_live_weights_are_bfcls_category_sizes() -> None:
 
 
 def test_report_block_labels_published_rows_and_lists_what_did_not_run() -> None:
-    md = leaderboard_markdown({"calltune": {"simple_python": 0.5}})
+    md = leaderboard_markdown({"calltune": {"simple_python": 0.5, "memory_kv": 0.6}})
     assert "| calltune (measured) |" in md
+    header = next(line for line in md.splitlines() if line.startswith("| system |"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    row = next(line for line in md.splitlines() if line.startswith("| calltune (measured) |"))
+    cells = dict(zip(cols, (c.strip() for c in row.strip("|").split("|")), strict=True))
+    assert cells["agentic"] == "10.0*"  # memory_kv 60 % → memory 20 → agentic 10, incomplete
     for row in PUBLISHED:
         assert f"| {row.name} (published) |" in md
         assert row.source in md

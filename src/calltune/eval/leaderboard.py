@@ -165,6 +165,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "live",
     "irrelevance",
     "multi_turn",
+    "agentic",
     "simple",
     "multiple",
     "parallel",
