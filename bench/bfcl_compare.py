@@ -85,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     cats = parse_categories(args.categories)
     limit = args.limit or None
     mt_limit = args.multi_turn_limit or None
-    scenarios = [s.strip() for s in (args.memory_scenarios or "").split(",") if s.strip()] or None
     cases = load_cases(
         cats,
         limit,
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         multi_turn_limit=mt_limit,
         offset=args.offset,
         multi_turn_offset=args.multi_turn_offset,
-        memory_scenarios=scenarios,
+        memory_scenarios=args.memory_scenarios,
     )
     n_ctx = context_size(cats, args.n_ctx)
     t0 = time.perf_counter()
@@ -120,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "categories": cats,
         "limit": limit,
         "multi_turn_limit": mt_limit,
-        "memory_scenarios": scenarios,
+        "memory_scenarios": args.memory_scenarios,
         "n_ctx": n_ctx,
         "seed": args.seed,
         "offset": args.offset,

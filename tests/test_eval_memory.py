@@ -96,7 +96,7 @@ def test_memory_questions_load_with_their_chain_answers_and_the_answer_format_pr
 def test_memory_scenarios_narrow_the_sample_and_an_unknown_one_is_named() -> None:
     from calltune.eval.bfcl_data import BfclDataError
 
-    cases = load_cases("memory_kv,simple_python", 10, multi_turn_limit=10, memory_scenarios=["notetaker"])
+    cases = load_cases("memory_kv,simple_python", 10, multi_turn_limit=10, memory_scenarios="notetaker,")
     memory = [c for c in cases if c.category == "memory_kv"]
     assert len(memory) == 10 and {c.memory.scenario for c in memory} == {"notetaker"}
     assert len([c for c in cases if c.category == "simple_python"]) == 10  # other categories untouched

@@ -54,6 +54,7 @@ class LocalEngine(Engine):
     #: requests between their open-check and their decode (tokenizing, building a constraint's
     #: processor): they read the model outside ``_lock``, so it is not freed under them either
     _users: int = 0
+    #: guards ``_users`` (one lock for every engine: it is held only to count, never over model work)
     _users_lock = threading.Lock()
 
     def close(self) -> None:

@@ -314,7 +314,10 @@ def load_category(category: str, data_dir: str | Path | None = None) -> list[Bfc
     return cases
 
 
-def _of_scenarios(cases: list[BfclCase], scenarios: Sequence[str] | None) -> list[BfclCase]:
+def _of_scenarios(cases: list[BfclCase], spec: str | Sequence[str] | None) -> list[BfclCase]:
+    """The cases of the scenarios in ``spec`` (``"notetaker,finance"`` or a list; all when empty)."""
+    items = spec.split(",") if isinstance(spec, str) else list(spec or [])
+    scenarios = {x.strip() for x in items if x.strip()}
     if not scenarios:
         return cases
     known = {c.memory.scenario for c in cases if c.memory is not None}
@@ -354,15 +357,16 @@ def load_cases(
     multi_turn_limit: int | None = None,
     offset: int = 0,
     multi_turn_offset: int | None = None,
-    memory_scenarios: Sequence[str] | None = None,
+    memory_scenarios: str | Sequence[str] | None = None,
 ) -> list[BfclCase]:
     """Stratified selection: ``limit`` cases from each category (all when None;
     ``multi_turn_limit`` for the multi-turn and memory categories when given), interleaved across
     categories (round robin) so that an interrupted run has covered every category.
 
-    ``memory_scenarios`` keeps only the memory questions of those scenarios (before sampling):
-    each scenario costs its whole prerequisite chain once per system, so a small CPU measures
-    the scenarios it can afford rather than a few questions of every one."""
+    ``memory_scenarios`` (comma-separated or a list) keeps only the memory questions of those
+    scenarios (before sampling): each scenario costs its whole prerequisite chain once per
+    system, so a small CPU measures the scenarios it can afford rather than a few questions of
+    every one."""
     per_cat = [
         select(
             _of_scenarios(load_category(c, data_dir), memory_scenarios)

@@ -181,7 +181,6 @@ def register(app: typer.Typer) -> None:
         console = Console()
         try:
             cats = parse_categories(categories)
-            scenarios = [x.strip() for x in (memory_scenarios or "").split(",") if x.strip()] or None
             cases = load_cases(
                 cats,
                 limit,
@@ -189,7 +188,7 @@ def register(app: typer.Typer) -> None:
                 data_dir,
                 multi_turn_limit=multi_turn_limit,
                 offset=offset,
-                memory_scenarios=scenarios,
+                memory_scenarios=memory_scenarios,
             )
         except BfclDataError as e:
             raise fail(e) from None
