@@ -299,7 +299,7 @@ class FakeTeacher(ScriptedEngine):
         got = ", ".join(r.split("\n")[1] for r in results)
         if wanted and made >= len(wanted):  # every call made: the answer (tools shown or not)
             return f"结果是 {got}。" if zh else f"The result is {got}."
-        for name, a in wanted:
+        for name, a in wanted[made:]:  # the calls still to make (a named turn shows only its tool)
             if name not in tools:
                 return "抱歉，我没有能做这件事的工具。" if zh else "Sorry, none of my tools can do that."
             missing = [p for p in tools[name]["parameters"].get("required", []) if p not in a]

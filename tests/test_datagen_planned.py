@@ -173,3 +173,30 @@ def test_a_multi_turn_request_plans_each_turns_call_and_the_teacher_answers_each
     assert run_stages(traj, ins, ctx) is None
     unplanned, _ = run(ins, False)
     assert unplanned["planned"] == 0
+
+
+def test_a_sequential_request_names_its_second_function_for_the_turn_after_the_planned_call():
+    """The default model answered from the first result without the second call in 12 of 15
+    sequential trajectories: the turn after the planned call is bound to the blueprint's next
+    function. This teacher answers in prose after a result whenever it may (sees more than one
+    function), as the default model did; named, it sees only ``shout`` and calls it."""
+    from calltune.datagen.trajectories import next_call_choice
+
+    def lazy(prompt: str) -> str | None:
+        both = all(f'"name": "{n}", "description"' in prompt for n in ("add_numbers", "shout"))
+        return "The sum is 42." if both and "<tool_response>" in prompt else None
+
+    ins = instr(
+        "sequential",
+        [ADD, SHOUT],
+        request="Please call add_numbers(a=12, b=30), then call shout(text=<result>).",
+    )
+    assert next_call_choice(ins) == {"type": "function", "function": {"name": "shout"}}
+    assert next_call_choice(instr()) is None  # single: answered from the planned call's result
+    assert next_call_choice(instr("sequential", [SHOUT, ADD])) is None  # nothing planned first
+    teacher = FakeTeacher(override=lazy)
+    traj = run_trajectory(ins, Sources(POOL, {}), Teacher(teacher), AgentSettings())
+    assert [c["name"] for c in traj["calls"]] == ["add_numbers", "shout"]
+    assert traj["calls"][1]["arguments"] == {"text": "42"}
+    ctx = FilterContext(teacher=Teacher(FakeTeacher()), sources=Sources(POOL, {}), index=StubIndex())
+    assert run_stages(traj, ins, ctx) is None
