@@ -210,3 +210,33 @@ def test_cli_exits_non_zero_on_a_planted_question(tmp_path, planted):
     write_samples(good, [_sample(UNRELATED)])
     assert runner.invoke(app, ["data", "decontam", str(good)]).exit_code == 0
     assert runner.invoke(app, ["data", "decontam", str(tmp_path / "missing.jsonl")]).exit_code == 2
+
+
+def test_report_of_a_stopped_run_checks_its_kept_set_and_catches_a_planted_question(tmp_path, planted):
+    """A run cut off before its end never wrote decontam.json (the report said "not run"):
+    `calltune data report` checks kept.jsonl as it is now, again whenever it has grown."""
+    from datagen_fixtures import FakeTeacher, StubIndex, sample_pool_tools
+    from typer.testing import CliRunner
+
+    from calltune.cli import app
+    from calltune.datagen.instructions import ToolPool
+    from calltune.datagen.pipeline import Pipeline, Settings
+    from calltune.datagen.teacher import Teacher
+
+    out = tmp_path / "run"
+    pool = ToolPool(sample_pool_tools())
+    Pipeline(out, Teacher(FakeTeacher()), pool, Settings(n=3), None, command=["t"], bfcl=StubIndex()).run()
+    (out / "decontam.json").unlink()  # as after a kill
+    kept = (out / "kept.jsonl").read_text(encoding="utf-8").splitlines()
+    runner = CliRunner()
+    r = runner.invoke(app, ["data", "report", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    first = json.loads(r.stdout)["decontam"]
+    # (the scripted pool's generic `multiply` is also a BFCL name: a name hit, not an overlap)
+    assert first["records"] == len(kept) and first["max_overlap"] < first["threshold"], first
+    cid, text = planted
+    (out / "kept.jsonl").write_text("\n".join([*kept, json.dumps(_sample(text))]) + "\n", encoding="utf-8")
+    r = runner.invoke(app, ["data", "report", str(out), "--json"])
+    d = json.loads(r.stdout)["decontam"]
+    assert d["records"] == len(kept) + 1 and not d["ok"] and d["max_case"]["bfcl_id"] == cid
+    assert "CONTAMINATED" in (out / "report.md").read_text(encoding="utf-8")

@@ -224,11 +224,17 @@ def report(
 ) -> None:
     """Yield per stage, category mix, languages, tools and domains, tokens, time per kept
     trajectory, rejects by reason and the decontamination result of a run (also written as
-    report.json and report.md)."""
-    from .report import build_report, print_report, write_report
+    report.json and report.md). The BFCL check runs first when the run's decontam.json does not
+    cover its kept.jsonl as it is now (a run stopped before its end, or resumed since)."""
+    from .decontam import DEFAULT_THRESHOLD
+    from .report import build_report, check_run_decontam, decontam_current, print_report, write_report
 
     if not (run_dir / "manifest.json").exists():
         raise fail(f"{run_dir} holds no generation run (no manifest.json)")
+    if not decontam_current(run_dir):
+        settings = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("settings") or {}
+        err.print("checking kept.jsonl against BFCL (decontam.json is missing or older than it)")
+        check_run_decontam(run_dir, float(settings.get("threshold", DEFAULT_THRESHOLD)))
     rep = build_report(run_dir)
     write_report(run_dir, rep)
     if as_json:

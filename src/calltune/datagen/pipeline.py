@@ -538,13 +538,9 @@ class Pipeline:
     def decontaminate(self) -> Any:
         """The BFCL check of ``kept.jsonl``; :class:`~calltune.datagen.decontam.ContaminationError`
         (after moving the file aside as ``kept.contaminated.jsonl``) when it is above the threshold."""
-        from .decontam import check_records
+        from .report import check_run_decontam
 
-        kept = read_jsonl(self.path("kept"))
-        rep = check_records(kept, self.settings.threshold, index=self.ctx.bfcl())
-        (self.out / "decontam.json").write_text(
-            json.dumps(rep.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-        )
+        rep = check_run_decontam(self.out, self.settings.threshold, index=self.ctx.bfcl())
         if not rep.ok:
             os.replace(self.path("kept"), self.out / "kept.contaminated.jsonl")
             rep.raise_if_contaminated()

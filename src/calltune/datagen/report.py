@@ -27,6 +27,32 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return read_jsonl(path)
 
 
+def decontam_current(out: str | Path) -> bool:
+    """Whether ``out/decontam.json`` checked the ``kept.jsonl`` there now (an interrupted run
+    never reached its end-of-run check, and a resumed one keeps more samples after it)."""
+    out = Path(out)
+    path = out / "decontam.json"
+    if not path.exists():
+        return False
+    kept = out / "kept.jsonl"
+    n = len(_read(kept)) if kept.exists() else 0
+    return json.loads(path.read_text(encoding="utf-8")).get("records") == n
+
+
+def check_run_decontam(out: str | Path, threshold: float, index: Any = None) -> Any:
+    """Check a run's ``kept.jsonl`` against BFCL and write ``decontam.json``; the
+    :class:`~calltune.datagen.decontam.DecontamReport`."""
+    from .decontam import check_records
+
+    out = Path(out)
+    kept = out / "kept.jsonl"
+    rep = check_records(_read(kept) if kept.exists() else [], threshold, index=index)
+    (out / "decontam.json").write_text(
+        json.dumps(rep.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    return rep
+
+
 def reason_kind(reason: str) -> str:
     """A reason without its particulars (quoted values, numbers), so that like rejects group."""
     r = re.sub(r"'[^']*'|\"[^\"]*\"|\[[^\]]*\]", "…", reason)
