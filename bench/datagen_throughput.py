@@ -9,9 +9,9 @@ Each system makes a fresh ``calltune data generate`` run (the library's tools, `
 - ``in-process``: the default model on llama.cpp with ``--concurrency`` sequences decoded
   together (the batching engine).
 - ``loopback``: ``calltune serve --parallel C`` on 127.0.0.1, and ``--teacher http://.../v1``
-  with ``--concurrency C`` (what a user does with vLLM on a GPU box). A remote teacher cannot
-  take a grammar, so its instruction replies are not schema-shaped: the table shows that
-  yield too.
+  with ``--concurrency C`` (what a user does with vLLM on a GPU box). The remote teacher sends
+  its reply schemas as ``response_format`` (``POST /v1/completions``), which the server's
+  grammar enforces.
 
 Prints kept, trajectories, wall seconds and kept per hour per system and writes
 bench/results/datagen_throughput.json.

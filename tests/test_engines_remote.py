@@ -204,7 +204,7 @@ def test_errors_are_clear(server: tuple[str, Stub]) -> None:
     stub.fail = (500, "boom")
     with pytest.raises(EngineError, match="HTTP 500: boom"):
         eng.chat([{"role": "user", "content": "x"}])
-    with pytest.raises(EngineError, match="cannot apply a guided-decoding constraint"):
+    with pytest.raises(EngineError, match="cannot apply a local guided-decoding constraint"):
         eng.stream("p", SamplingParams(), constraint=object())
     with pytest.raises(EngineError, match="cannot reach the server"):
         OpenAIRemoteEngine("http://127.0.0.1:1/v1")

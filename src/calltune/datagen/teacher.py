@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engines.base import Engine, SamplingParams
+from ..engines.base import Engine, SamplingParams, engine_prompt
 from ..formats import get_format
 from ..formats.base import ChatFormat
 
@@ -70,20 +70,18 @@ class Teacher:
 
         ``schemas``: JSON Schemas the reply should follow, strictest first; on an engine that
         takes a grammar the first one the grammar can express is enforced (the shape is then
-        the grammar's, the content the model's). Elsewhere the prompt alone asks for it."""
+        the grammar's, the content the model's). A remote teacher
+        (:class:`~calltune.engines.openai_remote.OpenAIRemoteEngine`) sends it as the request's
+        ``response_format`` for the server to enforce, the next one if the server refuses it.
+        Elsewhere the prompt alone asks for it."""
         msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        tok = getattr(self.engine, "tokenizer", None)
-        prompt: str | list[int] = (
-            self.format.encode(msgs, tok, None, add_generation_prompt=True)
-            if tok is not None
-            else self.format.render(msgs, None, add_generation_prompt=True)
-        )
+        prompt = engine_prompt(self.engine, self.format, msgs)
         params = SamplingParams(
             max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(self.format.stop)
         )
         constraint = self._reply_constraint(schemas)
         started, t0 = time.time(), time.perf_counter()
-        c = self.engine.generate(prompt, params, constraint)
+        c = self._generate(prompt, params, constraint, schemas)
         reply = Reply(
             c.text, c.prompt_tokens, c.completion_tokens, time.perf_counter() - t0, c.finish_reason, started
         )
@@ -93,7 +91,29 @@ class Teacher:
             self.tokens[f"{purpose}_calls"] += 1
         return reply
 
+    def _generate(
+        self, prompt: Any, params: SamplingParams, constraint: Any, schemas: Sequence[dict[str, Any]]
+    ) -> Any:
+        """One generation; a remote server that refuses a schema is asked with the next, then
+        with none (the prompt alone asks for the shape)."""
+        from ..engines.openai_remote import ResponseFormatRefusedError, ResponseSchema
+
+        if not isinstance(constraint, ResponseSchema):
+            return self.engine.generate(prompt, params, constraint)
+        rest = [ResponseSchema(dict(s)) for s in schemas[1:]]
+        for attempt in (constraint, *rest, None):
+            try:
+                return self.engine.generate(prompt, params, attempt)
+            except ResponseFormatRefusedError:
+                if attempt is None:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _reply_constraint(self, schemas: Sequence[dict[str, Any]]) -> Any:
+        if schemas and getattr(self.engine, "supports_response_schema", False):
+            from ..engines.openai_remote import ResponseSchema
+
+            return ResponseSchema(dict(schemas[0]))  # the server's grammar enforces it
         if not schemas or not getattr(self.engine, "supports_constraints", False):
             return None
         try:

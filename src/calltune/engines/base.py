@@ -51,6 +51,24 @@ class Completion:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def engine_prompt(
+    engine: Any,
+    fmt: Any,
+    messages: Any,
+    tools: Any = None,
+    add_generation_prompt: bool = True,
+    **kw: Any,
+) -> str | list[int]:
+    """The prompt ``engine`` takes for ``messages`` in chat format ``fmt``: token ids through its
+    tokenizer (each role marker its special id), or the rendered text for an engine whose
+    ``text_prompts`` is set (a remote server tokenizes the text itself; ids made on this side,
+    one per byte when it has no ``/tokenize``, would be read as its vocabulary's ids)."""
+    tok = getattr(engine, "tokenizer", None)
+    if tok is None or getattr(engine, "text_prompts", False):
+        return fmt.render(messages, tools, add_generation_prompt=add_generation_prompt, **kw)
+    return fmt.encode(messages, tok, tools, add_generation_prompt=add_generation_prompt, **kw)
+
+
 class Engine(ABC):
     """A local or remote text generator.
 

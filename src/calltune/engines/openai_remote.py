@@ -31,6 +31,24 @@ from .stops import StopMatcher
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 
 
+@dataclass(frozen=True)
+class ResponseSchema:
+    """A JSON Schema a completion must follow, as the ``constraint`` of
+    :meth:`OpenAIRemoteEngine.stream`: sent as the request's ``response_format`` for the server's
+    own guided decoding (calltune serve and vLLM take it on ``/v1/completions``)."""
+
+    schema: dict[str, Any]
+    name: str = "reply"
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema}}
+
+
+class ResponseFormatRefusedError(EngineError):
+    """The server refused a request's ``response_format`` (HTTP 400 naming it): it cannot
+    enforce that schema, or has no guided decoding."""
+
+
 def _httpx() -> Any:
     return require("httpx", "the remote engine", "openai")
 
@@ -83,6 +101,10 @@ class OpenAIRemoteEngine(Engine):
     """
 
     supports_constraints = False
+    #: a :class:`ResponseSchema` constraint is sent as ``response_format`` (the server enforces it)
+    supports_response_schema = True
+    #: prompts go as text (:func:`~calltune.engines.base.engine_prompt`): the server tokenizes
+    text_prompts = True
 
     def __init__(
         self,
@@ -176,6 +198,8 @@ class OpenAIRemoteEngine(Engine):
         low = msg.lower()
         if r.status_code == 400 and ("context" in low and ("length" in low or "window" in low)):
             raise ContextLengthError(f"server: {msg}")
+        if r.status_code == 400 and ("response_format" in body or "guided" in low):
+            raise ResponseFormatRefusedError(f"server refused the response_format: {msg[:500]}")
         raise EngineError(f"{r.request.method} {r.request.url} → HTTP {r.status_code}: {msg[:500]}")
 
     def _sampling_body(self, params: SamplingParams) -> dict[str, Any]:
@@ -196,10 +220,10 @@ class OpenAIRemoteEngine(Engine):
     def stream(
         self, prompt: str | list[int], params: SamplingParams, constraint: Any = None
     ) -> Iterator[Chunk]:
-        if constraint is not None:
+        if constraint is not None and not isinstance(constraint, ResponseSchema):
             raise EngineError(
-                "the remote engine cannot apply a guided-decoding constraint; "
-                "use a local engine or the server's own guided decoding"
+                "the remote engine cannot apply a local guided-decoding constraint; give a "
+                "ResponseSchema (sent as response_format) or use a local engine"
             )
         body = {
             **self._sampling_body(params),
@@ -208,6 +232,8 @@ class OpenAIRemoteEngine(Engine):
             "stream_options": {"include_usage": True},
             **self.extra_body,
         }
+        if constraint is not None:
+            body["response_format"] = constraint.to_openai()
         return self._stream(body, params)
 
     def _stream(self, body: dict[str, Any], params: SamplingParams) -> Iterator[Chunk]:

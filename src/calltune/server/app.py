@@ -1,7 +1,8 @@
 """The OpenAI-compatible function-calling server: ``create_app(engine)`` and ``serve(...)``.
 
 Endpoints: ``POST /v1/chat/completions`` (tools, tool_choice, legacy functions,
-streaming), ``GET /v1/models``, ``GET /health``, the playground at ``/`` and
+streaming), ``POST /v1/completions`` (a raw prompt, for clients that render their own:
+:mod:`calltune.server.completions`), ``GET /v1/models``, ``GET /health``, the playground at ``/`` and
 ``POST /calltune/render`` (the prompt exactly as the model sees it, for the
 playground), ``GET /calltune/tools`` and ``POST /calltune/tools/call`` (the server's own tools,
 e.g. from ``--mcp`` servers, listed and run for the playground). Each completion is one
@@ -26,6 +27,7 @@ from ..engines.base import Engine
 from ..errors import CalltuneError
 from ..tools import Toolbox
 from ..turn import TurnSettings
+from .completions import CompletionService
 from .errors import api_error
 from .middleware import AuthMiddleware, BodyLimitMiddleware
 from .schemas import APIError, error_body
@@ -95,6 +97,9 @@ def create_app(
         ground_arguments=ground_arguments,
     )
     service = ChatService(engine, fmt, name, default_max_tokens=default_max_tokens, settings=settings)
+    completion_service = CompletionService(
+        engine, fmt, name, service.runner, default_max_tokens=default_max_tokens
+    )  # the same runner: chat and text completions share the engine's slots
     app = FastAPI(title="calltune", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.service = service
 
@@ -147,6 +152,13 @@ def create_app(
         if prep.req.stream:
             return await service.stream(prep)
         return JSONResponse(await service.complete(prep, request))
+
+    @app.post("/v1/completions")
+    async def completions(request: Request) -> Any:
+        prep = completion_service.prepare(await read_json(request))
+        if prep.req.stream:
+            return await completion_service.stream(prep)
+        return JSONResponse(await completion_service.complete(prep))
 
     @app.post("/calltune/render")
     async def render(request: Request) -> dict[str, Any]:

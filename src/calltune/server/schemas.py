@@ -50,21 +50,13 @@ class MessageIn(BaseModel):
     function_call: FunctionCallIn | None = None
 
 
-class ChatCompletionRequest(BaseModel):
-    """The body of ``POST /v1/chat/completions``."""
+class SamplingRequest(BaseModel):
+    """The fields chat and text completion bodies share."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    messages: list[MessageIn] = Field(min_length=1)
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
-    parallel_tool_calls: bool | None = None
-    # legacy function-calling API
-    functions: list[dict[str, Any]] | None = None
-    function_call: Literal["none", "auto"] | dict[str, Any] | None = None
     max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     seed: int | None = None
@@ -72,10 +64,34 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(default=None, ge=1)
     stream: bool | None = False
     stream_options: StreamOptions | None = None
-    #: text | json_object | json_schema (checked by calltune.turn.parse_response_format)
+    #: text | json_object | json_schema (checked by calltune.turn.parse_response_format); on
+    #: text completions the completion is then one JSON value, as vLLM's completions endpoint takes it
     response_format: dict[str, Any] | None = None
+
+
+class ChatCompletionRequest(SamplingRequest):
+    """The body of ``POST /v1/chat/completions``."""
+
+    messages: list[MessageIn] = Field(min_length=1)
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    # legacy function-calling API
+    functions: list[dict[str, Any]] | None = None
+    function_call: Literal["none", "auto"] | dict[str, Any] | None = None
+    max_completion_tokens: int | None = Field(default=None, ge=1)
     #: passed to the chat template, as vLLM does; calltune reads ``enable_thinking``
     chat_template_kwargs: dict[str, Any] | None = None
+
+
+class CompletionRequest(SamplingRequest):
+    """The body of ``POST /v1/completions`` (the legacy text-completion API)."""
+
+    #: one prompt: a text, or token ids of the served model's vocabulary
+    prompt: str | list[int]
+    echo: bool | None = False
+    logprobs: int | None = None
+    suffix: str | None = None
 
 
 class APIError(CalltuneError):

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..engines.base import Chunk, ContextLengthError, Engine, SamplingParams
+from ..engines.base import Chunk, ContextLengthError, Engine, SamplingParams, engine_prompt
 from ..errors import CalltuneError
 from ..formats.base import ChatFormat
 from ..formats.reasoning import opens_reasoning, read_turn, turn_parser
@@ -242,8 +242,7 @@ class Turn:
         kw = {} if plan.thinking is None else {"thinking": plan.thinking}
         try:
             text = self.format.render(msgs, offered, add_generation_prompt=True, **kw)
-            tok = getattr(self.engine, "tokenizer", None)
-            prompt = self.format.encode(msgs, tok, offered, add_generation_prompt=True, **kw) if tok else text
+            prompt = engine_prompt(self.engine, self.format, msgs, offered, **kw)
         except (ValueError, KeyError, TypeError) as exc:
             raise PromptError(f"the messages cannot be rendered: {exc}") from None
         return msgs, prompt, text

@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engines.base import Engine, SamplingParams
+from ..engines.base import Engine, SamplingParams, engine_prompt
 from ..formats.base import ChatFormat
 from ..types import ToolCall
 from .history import awaits_answer_to_user
@@ -69,18 +69,13 @@ def check_relevance(
     the toolbox, which reports them). An answer that starts with "no" means it does not fit;
     anything else keeps the call."""
     functions = {t["function"]["name"]: t["function"] for t in tools if "function" in t}
-    tok = getattr(engine, "tokenizer", None)
     params = SamplingParams(max_tokens=3, temperature=0.0, stop=list(fmt.stop))
     verdicts: dict[str, RelevanceVerdict] = {}
     for call in calls:
         if call.name in verdicts or call.name not in functions:
             continue
         msgs = relevance_messages(question, functions[call.name], template)
-        prompt: str | list[int] = (
-            fmt.encode(msgs, tok, None, add_generation_prompt=True)
-            if tok is not None
-            else fmt.render(msgs, None, add_generation_prompt=True)
-        )
+        prompt = engine_prompt(engine, fmt, msgs)
         answer = engine.generate(prompt, params).text.strip()
         fits = not answer.lower().lstrip("\"'*` ").startswith("no")
         verdicts[call.name] = RelevanceVerdict(call.name, fits, answer)
