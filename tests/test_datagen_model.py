@@ -31,6 +31,28 @@ def test_default_model_teacher_keeps_a_valid_trajectory(default_engine, tmp_path
     assert report["decontam"]["ok"]
 
 
+@pytest.mark.model
+def test_default_model_behind_calltune_serve_teaches_over_loopback(default_engine, tmp_path):
+    """`calltune data generate --teacher http://127.0.0.1:PORT/v1` against `calltune serve`: the
+    teacher's prompts go as text to /v1/completions, its reply schemas as response_format (the
+    server's grammar), and the trajectory's turns through the remote engine."""
+    from calltune.engines.openai_remote import OpenAIRemoteEngine
+    from calltune.testing import served
+
+    mix = {c: 0.0 for c in CATEGORIES} | {"single": 1.0}
+    pool = ToolPool(load_library(["units"]))
+    settings = Settings(n=1, seed=0, mix=mix, zh_share=0.0, per_generation=1)
+    out = tmp_path / "run"
+    with served(default_engine) as (_, _client, srv):
+        remote = OpenAIRemoteEngine(srv.base_url + "/v1")
+        report = Pipeline(out, Teacher(remote, "hermes"), pool, settings, command=["test"]).run()
+    print(report["counts"], [(r["stage"], r["reason"]) for r in report["rejects"]])
+    assert not [r for r in report["rejects"] if "JSON" in r["reason"]]  # the grammar shaped it
+    kept = read_jsonl(out / "kept.jsonl")
+    assert kept, report["rejects"]
+    assert any(m["role"] == "tool" for s in kept for m in s["conversations"])
+
+
 NO_CALL_REQUESTS = {
     # told by the blueprint's note which value is missing, the teacher asks for it
     "missing_value": dict(
