@@ -28,9 +28,8 @@ from ..turn import parse_response_format
 from ..turn.policy import can_constrain
 from .errors import api_error
 from .schemas import APIError, CompletionRequest, error_body
+from .service import MAX_STOP, _validation_param
 from .streaming import EngineRunner, SSEResponse, sse
-
-MAX_STOP = 16
 
 
 @dataclass
@@ -77,9 +76,8 @@ class CompletionService:
         try:
             req = CompletionRequest.model_validate(body)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            param = ".".join(str(x) for x in err.get("loc", ()) if not isinstance(x, int)).split(".")[0]
-            raise APIError(f"{param}: {err.get('msg')}", param=param or None, code="invalid_value") from None
+            param, msg = _validation_param(exc)
+            raise APIError(msg, param=param or None, code="invalid_value") from None
         if req.n not in (None, 1):
             raise APIError("only n=1 is supported", param="n", code="invalid_value")
         for name in ("echo", "logprobs", "suffix"):
@@ -208,8 +206,6 @@ class CompletionService:
                 yield sse(exc.body())
             except Exception as exc:  # noqa: BLE001 - reported in-band: the stream has begun
                 yield sse(error_body(str(exc), type="server_error", code="internal_error"))
-            else:  # pragma: no cover - the loop only ends by StopAsyncIteration
-                pass
             if prep.include_usage:
                 yield sse({**env, "choices": [], "usage": _usage(usage)})
             yield sse("[DONE]")
