@@ -31,8 +31,10 @@ say() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 evaluate() {  # NAME MODEL
   local name=$1 model=$2
   say "BFCL: $name"
-  calltune eval bfcl --model "$model" --categories "$SINGLE" --limit 30 --seed 0 --out "$RESULTS/$name"
-  calltune eval bfcl --model "$model" --categories "$MULTI" --multi-turn-limit 10 --seed 0 --out "$RESULTS/$name"
+  # --format: the base too is prompted in the students' format (its tokenizer lacks the
+  # markers, so they reach it as text)
+  calltune eval bfcl --model "$model" --format chatglm3 --categories "$SINGLE" --limit 30 --seed 0 --out "$RESULTS/$name"
+  calltune eval bfcl --model "$model" --format chatglm3 --categories "$MULTI" --multi-turn-limit 10 --seed 0 --out "$RESULTS/$name"
 }
 
 student() {  # NAME TRAIN-ARGS...
@@ -53,21 +55,26 @@ student() {  # NAME TRAIN-ARGS...
   evaluate "$name" "$run"
 }
 
-want base && evaluate base gemma-270m
-want lora-agent && student lora-agent --method lora
-if want general; then  # resumable: a finished run answers nothing again
-  say "general chat data for the η mixture"
-  calltune data general --teacher default --n "${GENERAL_N:-300}" --max-tokens 384 --out data/general
-fi
-want lora-eta0.2 && student lora-eta0.2 --method lora --general "$GENERAL" --eta 0.2
-want full-agent && student full-agent --method full
-want full-eta0.2 && student full-eta0.2 --method full --general "$GENERAL" --eta 0.2
-if want table; then
-  args=()
-  for s in base lora-agent lora-eta0.2 full-agent full-eta0.2; do
-    [[ -d $RESULTS/$s/cases ]] || continue
-    if [[ -f $RESULTS/$s/train_summary.json ]]; then args+=(--system "$s=$RESULTS/$s:$RESULTS/$s")
-    else args+=(--system "$s=$RESULTS/$s"); fi
-  done
-  python bench/students.py "${args[@]}" --system teacher=bench/results/bfcl_full/run --out "$RESULTS"
-fi
+# the whole run is one function, read before it starts: editing this file mid-run is safe
+# (and `if want`, not `want &&`: set -e does not stop a failing command inside an && list)
+main() {
+  if want base; then evaluate base gemma-270m; fi
+  if want lora-agent; then student lora-agent --method lora; fi
+  if want general; then  # resumable: a finished run answers nothing again
+    say "general chat data for the η mixture"
+    calltune data general --teacher default --n "${GENERAL_N:-300}" --max-tokens 384 --out data/general
+  fi
+  if want lora-eta0.2; then student lora-eta0.2 --method lora --general "$GENERAL" --eta 0.2; fi
+  if want full-agent; then student full-agent --method full; fi
+  if want full-eta0.2; then student full-eta0.2 --method full --general "$GENERAL" --eta 0.2; fi
+  if want table; then
+    args=()
+    for s in base lora-agent lora-eta0.2 full-agent full-eta0.2; do
+      [[ -d $RESULTS/$s/cases ]] || continue
+      if [[ -f $RESULTS/$s/train_summary.json ]]; then args+=(--system "$s=$RESULTS/$s:$RESULTS/$s")
+      else args+=(--system "$s=$RESULTS/$s"); fi
+    done
+    python bench/students.py "${args[@]}" --system teacher=bench/results/bfcl_full/run --out "$RESULTS"
+  fi
+}
+main "$@"
