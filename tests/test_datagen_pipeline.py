@@ -471,3 +471,18 @@ def test_refilter_applies_changed_code_filters_to_the_kept_trajectories(tmp_path
         "refiltered": True,
     }
     assert any(r["id"] == victim["id"] for r in read_jsonl(out / "rejects.jsonl"))
+
+
+def test_the_report_of_a_stopped_run_counts_every_kept_sample(tmp_path):
+    # killed while running a round's trajectories: kept.jsonl holds samples whose requests
+    # the instructions view does not list yet (it is rewritten at the end of a round)
+    from calltune.datagen.report import build_report
+
+    part = tmp_path / "part"
+    with pytest.raises(KeyboardInterrupt):
+        make(part, FakeTeacher(fail_after=40), n=18, round_size=9).run()
+    kept = kept_ids(part)
+    assert kept
+    counts = build_report(part)["counts"]
+    assert counts["kept"] == len(kept)
+    assert counts["trajectories"] == len(read_jsonl(part / "trajectories.jsonl"))

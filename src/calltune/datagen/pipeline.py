@@ -558,6 +558,9 @@ class Pipeline:
             share = round(len(code_all) * target / n)
             instructions = self.instructions(written=target - share)
             code = [i for i in instructions if i.task is not None][:share]
+            # the views list the round's requests before their trajectories run: a run stopped
+            # mid-round then reports (and kept.jsonl holds) the same samples
+            self.rebuild(instructions)
             self.trajectories([i for i in instructions if i.task is None] + code)
             self.rebuild(instructions)
             if len(instructions) >= n or self._exhausted(instructions, target - share):
