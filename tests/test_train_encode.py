@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from train_helpers import fresh_tokenizer, glm_tokenizer, tiny_model
 
 from calltune.train.encode import (
@@ -82,10 +83,16 @@ def test_markers_are_added_as_special_tokens_and_embeddings_resized():
     assert new.shape[0] == n + 4
     assert model.get_output_embeddings().weight.shape[0] == n + 4
     # mean initialisation, as docs/training.md says (transformers' "multivariate normal" has a
-    # 1e-9 covariance): every new row is the old rows' mean, far closer than their spread
+    # 1e-9 covariance): every new row is the old rows' mean, far closer than their spread —
+    # save the markers that end a turn (<|user|>, <|observation|>), which start as EOS's row
     mean, spread = old.mean(0), old.std(0).mean()
     assert (new[:n] == old).all()
-    assert float((new[n:] - mean).abs().max()) < 1e-3 * float(spread)
+    starts = [n, n + 2]  # <|system|>, <|assistant|>
+    assert float((new[starts] - mean).abs().max()) < 1e-3 * float(spread)
+    for stop in (n + 1, n + 3):
+        assert torch.equal(new[stop], old[tok.eos_token_id])
+    out = model.get_output_embeddings().weight.detach()
+    assert torch.equal(out[n + 3], out[tok.eos_token_id])  # the LM head row too (tied or not)
     assert add_format_tokens(tok, "chatglm3", model) == []  # idempotent
 
 

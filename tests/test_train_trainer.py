@@ -160,6 +160,27 @@ def test_full_finetune_and_mixture_is_logged(setup):
     assert (Path(c.out) / "model.safetensors").is_file()
 
 
+def test_lora_trains_the_added_marker_rows_at_their_own_rate(setup):
+    # the markers' rows barely move at LoRA's lr, so they get their own group (10 x --lr unless
+    # --marker-lr); everything else keeps --lr
+    def groups(**kw):
+        t = Trainer(cfg(setup, "markers", max_steps=1, **kw))
+        t.train()
+        return sorted(
+            ((g["initial_lr"], [tuple(p.shape) for p in g["params"]]) for g in t.optimizer.param_groups),
+            key=lambda g: g[0],
+        )
+
+    (base_lr, rest), (marker_lr, rows) = groups()
+    assert (base_lr, marker_lr) == (1e-2, 1e-1)
+    assert len(rows) == 1 and rows[0][0] == 4 and rows[0] not in rest  # the 4 added markers' rows
+    assert [g[0] for g in groups(marker_lr=0.5)] == [1e-2, 0.5]
+    # full fine-tuning: the rows are part of one matrix, one lr (they start as EOS's row, which
+    # bench/marker_rows.py found enough there)
+    (only,) = groups(method="full", lr=None)
+    assert only[0] == 5e-5
+
+
 def test_trainer_hooks_can_be_overridden(setup):
     class Recording(Trainer):
         def __init__(self, *a, **kw):

@@ -14,6 +14,10 @@ from ..errors import CalltuneError
 
 METHODS = ("full", "lora", "ptuning")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4, "ptuning": 1e-2}
+#: the added role markers' rows start at the mean embedding and must become the most likely
+#: next token where a call or an answer ends; at LoRA's lr, 38 steps left ``<|observation|>``
+#: at p = 2e-5 after a call (docs/training.md), so their rows learn at this multiple of it
+MARKER_LR_SCALE = 10.0
 MIX_BY = ("tokens", "samples")
 
 
@@ -59,6 +63,13 @@ class TrainConfig:
     epochs: float = field(default=1.0, metadata={"help": "Passes over the training data."})
     max_steps: int | None = field(default=None, metadata={"help": "Optimizer steps (overrides --epochs)."})
     lr: float | None = field(default=None, metadata={"help": "Default: full 5e-5, lora 2e-4, ptuning 1e-2."})
+    marker_lr: float | None = field(
+        default=None,
+        metadata={
+            "help": "LoRA: learning rate of the added role markers' embedding rows (their tied "
+            "LM-head rows too). Default: 10 × --lr. Full fine-tuning trains them at --lr."
+        },
+    )
     batch_size: int = field(
         default=4, metadata={"help": "Rows (packs or samples) per micro-batch per process."}
     )
@@ -122,6 +133,9 @@ class TrainConfig:
 
     def resolved_lr(self) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR[self.method]
+
+    def resolved_marker_lr(self) -> float:
+        return self.marker_lr if self.marker_lr is not None else MARKER_LR_SCALE * self.resolved_lr()
 
     def resolved_collate(self) -> str:
         if self.collate != "auto":

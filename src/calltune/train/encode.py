@@ -120,7 +120,13 @@ def missing_special_tokens(tokenizer: Any, format: Any) -> list[str]:
 def add_format_tokens(tokenizer: Any, format: Any, model: Any | None = None) -> list[str]:
     """Add the format's missing role markers to a transformers tokenizer as special tokens
     and resize ``model``'s embeddings (``mean_resizing=True``: new rows = the mean of the old ones,
-    give or take transformers' 1e-9-covariance noise). Returns what was added."""
+    give or take transformers' 1e-9-covariance noise). Returns what was added.
+
+    The markers that end a turn (the format's stop strings: ChatGLM3's ``<|user|>`` and
+    ``<|observation|>``) start as a copy of the end-of-sequence token's rows instead, input and
+    output: the model already predicts EOS where a text ends, so it starts near predicting them
+    (from the mean row their NLL at a marker position was about 16, worse than uniform; see
+    bench/marker_rows.py)."""
     hf = _hf_tokenizer(tokenizer)
     missing = missing_special_tokens(hf if hf is not None else tokenizer, format)
     if not missing:
@@ -129,10 +135,36 @@ def add_format_tokens(tokenizer: Any, format: Any, model: Any | None = None) -> 
         raise MissingMarkersError(missing, _format_name(format), can_add=False)
     hf.add_special_tokens({"extra_special_tokens": missing}, replace_extra_special_tokens=False)
     if model is not None:
-        emb = model.get_input_embeddings()
-        if emb.weight.shape[0] < len(hf):
-            model.resize_token_embeddings(len(hf), mean_resizing=True)
+        resize_for_markers(model, hf, missing, format)
     return missing
+
+
+def resize_for_markers(model: Any, tokenizer: Any, added: Sequence[str], format: Any) -> None:
+    """Grow ``model``'s embeddings to ``tokenizer`` after :func:`add_format_tokens` added
+    ``added``: mean rows, the format's stop markers EOS's rows."""
+    if model.get_input_embeddings().weight.shape[0] >= len(tokenizer):
+        return
+    model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+    stops = [m for m in added if m in getattr(get_format_obj(format), "stop", [])]
+    init_like_eos(model, [tokenizer.convert_tokens_to_ids(m) for m in stops], tokenizer.eos_token_id)
+
+
+def init_like_eos(model: Any, token_ids: Sequence[int], eos_id: int | None) -> None:
+    """Copy the EOS token's input (and, when untied, output) embedding row into ``token_ids``."""
+    if eos_id is None or not token_ids:
+        return
+    import torch
+
+    layers = [model.get_input_embeddings(), model.get_output_embeddings()]
+    seen: set[int] = set()
+    with torch.no_grad():
+        for layer in layers:
+            w = getattr(layer, "weight", None)
+            if w is None or id(w) in seen or w.shape[0] <= max(token_ids):
+                continue
+            seen.add(id(w))
+            for t in token_ids:
+                w[t] = w[eos_id]
 
 
 def marker_adapter(tokenizer: Any, format: Any, add_missing_markers: bool = False) -> Any:

@@ -34,7 +34,14 @@ from .checkpoints import checkpoint_dir, latest_checkpoint, prune_checkpoints, r
 from .collate import Collator, make_units
 from .config import DEFAULT_LR, METHODS, TrainConfig, TrainError, TrainResult
 from .data import Record, load_records
-from .encode import EncodedSample, EncodeStats, add_format_tokens, encode_dataset, get_format_obj
+from .encode import (
+    EncodedSample,
+    EncodeStats,
+    add_format_tokens,
+    encode_dataset,
+    get_format_obj,
+    resize_for_markers,
+)
 from .loss import lm_loss
 from .methods import apply_method
 from .mixing import MixReport, mix
@@ -303,7 +310,7 @@ class Trainer:
     def load_base_model(self) -> Any:
         model = load_model(self.config.model, self.config.gguf_file)
         if self.added_tokens:
-            model.resize_token_embeddings(len(self.tokenizer), mean_resizing=True)
+            resize_for_markers(model, self.tokenizer, self.added_tokens, self.format)
         return model
 
     def apply_method(self, model: Any) -> Any:
@@ -313,8 +320,15 @@ class Trainer:
     def create_optimizer(self) -> Any:
         import torch
 
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        return torch.optim.AdamW(params, lr=self.config.resolved_lr(), weight_decay=self.config.weight_decay)
+        cfg = self.config
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        # LoRA's trainable rows of the added markers (peft's TrainableTokens) get their own lr
+        markers = [p for n, p in named if "trainable_tokens_delta" in n]
+        rest = [p for n, p in named if "trainable_tokens_delta" not in n]
+        groups: list[dict[str, Any]] = [{"params": rest}]
+        if markers:
+            groups.append({"params": markers, "lr": cfg.resolved_marker_lr()})
+        return torch.optim.AdamW(groups, lr=cfg.resolved_lr(), weight_decay=cfg.weight_decay)
 
     def create_scheduler(self, optimizer: Any, total_steps: int) -> Any:
         from transformers import get_cosine_schedule_with_warmup
