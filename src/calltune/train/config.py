@@ -14,9 +14,9 @@ from ..errors import CalltuneError
 
 METHODS = ("full", "lora", "ptuning")
 DEFAULT_LR = {"full": 5e-5, "lora": 2e-4, "ptuning": 1e-2}
-#: the added role markers' rows start at the mean embedding and must become the most likely
-#: next token where a call or an answer ends; at LoRA's lr, 38 steps left ``<|observation|>``
-#: at p = 2e-5 after a call (docs/training.md), so their rows learn at this multiple of it
+#: the added role markers' rows must become the most likely next token where a call or an
+#: answer ends; at LoRA's lr (rows at the mean embedding), 38 steps left ``<|observation|>`` at
+#: p = 2e-5 after a call (docs/training.md), so under LoRA their rows learn at this multiple of it
 MARKER_LR_SCALE = 10.0
 MIX_BY = ("tokens", "samples")
 
