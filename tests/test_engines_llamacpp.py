@@ -112,12 +112,14 @@ def test_shared_prefix_reuses_the_kv_cache(default_engine) -> None:
     )
     system = f"Session {uuid.uuid4().hex}. You can call these tools:\n{tools}"  # cold: never seen before
     params = SamplingParams(max_tokens=1)
-    first = eng.generate(chatml("Which tool reads record 3?", system), params)
-    second = eng.generate(chatml("Is there a tool for record 7?", system), params)
+    first = list(eng.stream(chatml("Which tool reads record 3?", system), params))[-1].usage
+    second = list(eng.stream(chatml("Is there a tool for record 7?", system), params))[-1].usage
     prefix = len(eng.llama.tokenize(f"<|im_start|>system\n{system}<|im_end|>\n".encode(), False, True))
-    assert prefix > 250 and first.prompt_tokens > prefix and second.prompt_tokens > prefix
-    # the whole system prompt came from the cache, only the new question was evaluated
-    assert first.timings["prefill_s"] > 3 * second.timings["prefill_s"]
+    assert prefix > 250 and first["prompt_tokens"] > prefix and second["prompt_tokens"] > prefix
+    # the whole system prompt came from the cache, only the new question was evaluated (the
+    # time this saves is bench/engine_prefix_cache.py's; a timing assert here failed under load)
+    assert first["cached_tokens"] <= 3
+    assert second["cached_tokens"] >= prefix
 
 
 def test_usage_reports_cached_tokens(default_engine) -> None:
@@ -155,6 +157,11 @@ def test_a_side_question_does_not_cost_the_long_context(default_engine) -> None:
     eng.generate(chatml("Say yes or no."), SamplingParams(max_tokens=2))
     chunks = list(eng.stream(step2, params))
     assert eng.prefix_cache_stats["restored"] == before["restored"] + 1
+    # a kept state is the KV state alone: Llama.save_state's copy of the scores rows (n_batch x
+    # n_vocab floats, 311 MB here) was not counted by the cache's cap and grew an eval to 24 GB
+    kept = list(eng._prefix_cache.cache_state.values())
+    assert kept and all(s.scores.nbytes == 0 for s in kept)
+    assert all(0 < s.llama_state_size == len(s.llama_state) for s in kept)
     n_step1 = len(eng.llama.tokenize(step1.encode(), False, True))
     assert n_step1 > 300 and chunks[-1].usage["cached_tokens"] >= n_step1 - 1
     warm = "".join(c.text for c in chunks)

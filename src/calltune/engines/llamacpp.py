@@ -10,6 +10,7 @@ budget, stop strings and usage are the shared decode loop's
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import threading
@@ -260,7 +261,7 @@ class LlamaCppEngine(LocalEngine):
         kept one that shares a longer prefix with ``ids``. Returns the prefix length reused."""
         cache, llama = self._prefix_cache, self.llama
         if len(current) - cached >= PREFIX_MIN_TOKENS:
-            cache[current] = llama.save_state()
+            cache[current] = save_context(llama)
             self.prefix_cache_stats["saved"] += 1
         key = cache._find_longest_prefix_key(tuple(ids))
         if key is None:
@@ -268,7 +269,7 @@ class LlamaCppEngine(LocalEngine):
         shared = _reused_prefix(list(key), ids)
         if shared - cached < PREFIX_MIN_TOKENS:
             return cached
-        llama.load_state(cache[key])
+        load_context(llama, cache[key])
         self.prefix_cache_stats["restored"] += 1
         self.prefix_cache_stats["restored_tokens"] += shared
         return shared
@@ -313,6 +314,46 @@ def common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
+
+
+def save_context(llama: Any) -> Any:
+    """The KV state of ``llama``'s context, for :meth:`LlamaCppEngine._swap_context`.
+
+    ``Llama.save_state`` also copies the context's rows of ``Llama.scores``: up to ``n_batch``
+    rows of ``n_vocab`` floats (512 x 262,144 x 4 B = 512 MB for Gemma 3) that
+    ``LlamaRAMCache`` does not count against its capacity, and that nothing reads when the
+    model was loaded without ``logits_all``. An eval that switched contexts a few dozen times
+    grew by that much each time until the kernel killed it. This saves the KV state alone."""
+    import numpy as np  # llama-cpp-python's own dependency
+
+    llama_cpp = _llama_cpp()
+    ctx = llama._ctx.ctx
+    size = int(llama_cpp.llama_state_get_size(ctx))
+    buf = (ctypes.c_uint8 * size)()
+    n = int(llama_cpp.llama_state_get_data(ctx, buf, size))
+    if n > size:
+        raise EngineError("llama.cpp could not copy the context's state")
+    return llama_cpp.LlamaState(
+        input_ids=llama.input_ids[: llama.n_tokens].copy(),
+        scores=np.empty((0, llama.n_vocab()), dtype=np.single),
+        n_tokens=llama.n_tokens,
+        llama_state=bytes(memoryview(buf)[:n]),
+        llama_state_size=n,
+        seed=llama._seed,
+    )
+
+
+def load_context(llama: Any, state: Any) -> None:
+    """Restore a state from :func:`save_context` (``Llama.load_state`` without ``scores``)."""
+    llama_cpp = _llama_cpp()
+    llama.input_ids[: state.n_tokens] = state.input_ids
+    llama.n_tokens = state.n_tokens
+    llama._requires_eval = True
+    llama._seed = state.seed
+    size = state.llama_state_size
+    buf = (ctypes.c_uint8 * size).from_buffer_copy(state.llama_state)
+    if llama_cpp.llama_state_set_data(llama._ctx.ctx, buf, size) != size:
+        raise EngineError("llama.cpp could not restore a kept context")
 
 
 def _reused_prefix(cached: list[int], ids: list[int]) -> int:
