@@ -33,8 +33,9 @@ evaluate() {  # NAME MODEL
   say "BFCL: $name"
   # --format: the base too is prompted in the students' format (its tokenizer lacks the
   # markers, so they reach it as text)
-  calltune eval bfcl --model "$model" --format chatglm3 --categories "$SINGLE" --limit 30 --seed 0 --out "$RESULTS/$name"
-  calltune eval bfcl --model "$model" --format chatglm3 --categories "$MULTI" --multi-turn-limit 10 --seed 0 --out "$RESULTS/$name"
+  # one call, so that OUT/report.md covers every category
+  calltune eval bfcl --model "$model" --format chatglm3 --categories "$SINGLE,$MULTI" --limit 30 \
+    --multi-turn-limit 10 --seed 0 --out "$RESULTS/$name"
 }
 
 student() {  # NAME TRAIN-ARGS...
