@@ -424,3 +424,25 @@ def test_the_command_refuses_other_settings_and_says_how_to_go_on(base, whole, m
     r = CliRunner().invoke(app, args)
     said = "".join(r.output.split())  # rich wraps long lines
     assert r.exit_code == 130 and "".join(f"run the same command to continue {out}".split()) in said
+
+
+def test_a_gguf_teacher_decodes_concurrency_sequences_together(base, tmp_path, monkeypatch):
+    """-j N loads a llama.cpp teacher as `data generate --concurrency N` does (N sequences decoded
+    together); the first real run printed 'run as 1' and generated one trajectory at a time."""
+    from calltune.cli import app
+    from calltune.distill import cli as distill_cli
+
+    gguf = tmp_path / "teacher.gguf"
+    gguf.write_bytes(b"GGUF")
+    loads: list[dict[str, Any]] = []
+
+    def run(self: Distill) -> None:
+        self.teacher()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(distill_cli, "engine_from_options", lambda *a, **k: loads.append(k) or FakeTeacher())
+    monkeypatch.setattr(Distill, "run", run)
+    args = ["distill", "--out", str(tmp_path / "run"), "--tools", str(base["tools"]), "--teacher", str(gguf)]
+    assert CliRunner().invoke(app, [*args, "-j", "4"]).exit_code == 130
+    assert CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run1")]).exit_code == 130
+    assert loads == [{"parallel": 4}, {}]

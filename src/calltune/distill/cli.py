@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from ..cli_options import engine_from_options, fail
+from ..cli_options import engine_from_options, fail, parallel_kwargs
 from ..train.dataclass_cli import config_command
 from .config import DistillConfig
 
@@ -44,7 +44,13 @@ def _run_distill(cfg: DistillConfig) -> None:
         run = Distill(
             cfg,
             pool,
-            lambda: engine_from_options(cfg.teacher, cfg.engine, cfg.n_ctx),
+            # as `data generate` loads it: a GGUF teacher decodes --concurrency sequences together
+            lambda: engine_from_options(
+                cfg.teacher,
+                cfg.engine,
+                cfg.n_ctx,
+                **parallel_kwargs(cfg.teacher, cfg.engine, cfg.concurrency),
+            ),
             command=["calltune", *sys.argv[1:]],
             progress=progress,
             log=progress.note if cfg.progress else lambda m: err.print(m, highlight=False, soft_wrap=True),

@@ -74,7 +74,7 @@ class DistillConfig:
     concurrency: int = field(
         default=1,
         metadata={
-            "help": "Trajectories run at once (a remote teacher serves them concurrently; a local one runs 1).",
+            "help": "Trajectories run at once (a GGUF teacher decodes them together, a remote one serves them concurrently; a transformers one runs 1).",
             "flags": ("--concurrency", "-j"),
         },
     )
