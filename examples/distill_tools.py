@@ -12,7 +12,7 @@ is one the right answer makes no call for (the ``no_fit`` requests of the data).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from calltune import tool
 
@@ -49,19 +49,7 @@ def _date(text: str) -> dt.date:
 
 #: the plants the tools know, offered as an enum: with a free string the teacher invented plants
 #: the tools then refused (127 of 300 trajectories of the first real run failed execution so)
-PlantName = Literal[
-    "monstera",
-    "snake plant",
-    "boston fern",
-    "pothos",
-    "peace lily",
-    "basil",
-    "tomato",
-    "orchid",
-    "aloe vera",
-    "fiddle leaf fig",
-]
-assert set(get_args(PlantName)) == set(PLANTS), "PlantName must list exactly the PLANTS keys"
+PlantName = Literal[tuple(PLANTS)]
 PlantArg = Annotated[PlantName, "The plant's common name"]
 
 

@@ -446,3 +446,32 @@ def test_a_gguf_teacher_decodes_concurrency_sequences_together(base, tmp_path, m
     assert CliRunner().invoke(app, [*args, "-j", "4"]).exit_code == 130
     assert CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run1")]).exit_code == 130
     assert loads == [{"parallel": 4}, {}]
+
+
+def test_the_distill_example_offers_its_plants_as_an_enum() -> None:
+    # a free-string plant let the teacher invent plants the tools refused (the first real run)
+    from calltune.tools.loader import load_tools_file
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "distill_tools.py"
+    tools = {t.name: t for t in load_tools_file(example)}
+    watering = tools["next_watering_date"]
+    plants = watering.parameters["properties"]["plant"]["enum"]
+    assert set(plants) == {
+        "monstera",
+        "snake plant",
+        "boston fern",
+        "pothos",
+        "peace lily",
+        "basil",
+        "tomato",
+        "orchid",
+        "aloe vera",
+        "fiddle leaf fig",
+    }
+    assert [
+        name
+        for name, t in tools.items()
+        if "plant" in t.parameters["properties"] and t.parameters["properties"]["plant"].get("enum") != plants
+    ] == []
+    assert watering.validate({"plant": "monstera", "last_watered": "2026-01-02"}) == []
+    assert watering.validate({"plant": "cactus", "last_watered": "2026-01-02"}) != []
